@@ -1,0 +1,144 @@
+// Package auth holds who may do what in gengxin: user accounts and their roles,
+// the region each account is scoped to, password hashing, browser sessions with
+// CSRF protection, login rate limiting, API keys for other systems, and the
+// verification of residents against the households they live in.
+//
+// A request carries a Principal (the logged-in user or API key) in its context;
+// modules ask Principal.Can for a capability and Principal.Covers for a region.
+package auth
+
+import "strings"
+
+// Roles. A role decides what an account may do; its region decides where.
+const (
+	RoleAdmin              = "admin"
+	RoleDistrictOfficer    = "district_officer"
+	RoleSubdistrictOfficer = "subdistrict_officer"
+	RoleCommunityWorker    = "community_worker"
+	RoleGridWorker         = "grid_worker"
+	RoleDepartmentHandler  = "department_handler"
+	RoleResident           = "resident"
+	RoleAuditor            = "auditor"
+)
+
+// roles lists every role in display order, with its zh-CN and English label.
+var roles = []struct {
+	name, zh, en string
+}{
+	{RoleAdmin, "管理员", "Administrator"},
+	{RoleDistrictOfficer, "区级工作人员", "District officer"},
+	{RoleSubdistrictOfficer, "街道工作人员", "Subdistrict officer"},
+	{RoleCommunityWorker, "社区工作者", "Community worker"},
+	{RoleGridWorker, "网格员", "Grid worker"},
+	{RoleDepartmentHandler, "部门处置人员", "Department handler"},
+	{RoleResident, "居民", "Resident"},
+	{RoleAuditor, "审计员", "Auditor"},
+}
+
+// Roles returns every role name in display order.
+func Roles() []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = r.name
+	}
+	return out
+}
+
+// ValidRole reports whether role is one of the known roles.
+func ValidRole(role string) bool {
+	for _, r := range roles {
+		if r.name == role {
+			return true
+		}
+	}
+	return false
+}
+
+// IsStaff reports whether role belongs to government or community staff (every
+// role except resident and auditor).
+func IsStaff(role string) bool {
+	return ValidRole(role) && role != RoleResident && role != RoleAuditor
+}
+
+// NeedsRegion reports whether an account with role must be scoped to a region:
+// every staff role except the administrator. Administrators and auditors may
+// cover the whole deployment; residents are scoped by their households instead.
+func NeedsRegion(role string) bool {
+	return IsStaff(role) && role != RoleAdmin
+}
+
+// RoleLabel returns the name people read for role: English when lang starts with
+// "en", Chinese otherwise. An unknown role is returned as is.
+func RoleLabel(role, lang string) string {
+	en := strings.HasPrefix(strings.ToLower(lang), "en")
+	for _, r := range roles {
+		if r.name == role {
+			if en {
+				return r.en
+			}
+			return r.zh
+		}
+	}
+	return role
+}
+
+// Permission is one capability a role may hold.
+type Permission string
+
+// Capabilities checked by the modules and the web layer.
+const (
+	// PlacesRead: see regions, compounds, buildings and households. Residents
+	// do not hold it; they see only their own verified households.
+	PlacesRead Permission = "places.read"
+	// PlacesWrite: create and edit places.
+	PlacesWrite Permission = "places.write"
+	// PlacesImport: bulk-import places from files.
+	PlacesImport Permission = "places.import"
+	// Export: download tables as Excel, CSV or GeoJSON.
+	Export Permission = "export"
+	// PIIReveal: unmask an owner's phone or ID number (each reveal is audited).
+	PIIReveal Permission = "pii.reveal"
+	// UsersManage: create, edit and disable accounts.
+	UsersManage Permission = "users.manage"
+	// APIKeysManage: create and revoke API keys.
+	APIKeysManage Permission = "apikeys.manage"
+	// AuditRead: read the audit log.
+	AuditRead Permission = "audit.read"
+	// ResidentsVerify: approve or reject a resident's claim to a household.
+	ResidentsVerify Permission = "residents.verify"
+	// MapView: open the map; every logged-in account holds it.
+	MapView Permission = "map.view"
+)
+
+// staff lists the roles of government and community staff.
+var staff = []string{RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker, RoleGridWorker, RoleDepartmentHandler}
+
+// matrix says which roles hold each permission. It is a constant table.
+var matrix = map[Permission][]string{
+	PlacesRead:      append(append([]string{}, staff...), RoleAuditor),
+	PlacesWrite:     {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	PlacesImport:    {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
+	Export:          {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker, RoleAuditor},
+	PIIReveal:       {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
+	UsersManage:     {RoleAdmin},
+	APIKeysManage:   {RoleAdmin},
+	AuditRead:       {RoleAdmin, RoleAuditor},
+	ResidentsVerify: {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
+	MapView:         append(append([]string{}, staff...), RoleResident, RoleAuditor),
+}
+
+// Permissions returns every permission, in a stable order.
+func Permissions() []Permission {
+	return []Permission{PlacesRead, PlacesWrite, PlacesImport, Export, PIIReveal, UsersManage, APIKeysManage, AuditRead, ResidentsVerify, MapView}
+}
+
+// Can reports whether role holds permission p. Unknown roles and permissions hold
+// nothing.
+func Can(role string, p Permission) bool {
+	for _, r := range matrix[p] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
