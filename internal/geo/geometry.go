@@ -249,15 +249,118 @@ func parsePolygon(css [][][]float64, where string) (orb.Polygon, error) {
 			}
 			r[j] = pt
 		}
-		if r[0] != r[len(r)-1] {
-			return nil, fmt.Errorf("%s is not closed: its last position must repeat the first", rw)
-		}
-		if planarRingArea(r) == 0 {
-			return nil, fmt.Errorf("%s has no area: its positions lie on one line", rw)
+		if err := checkRing(r, rw); err != nil {
+			return nil, err
 		}
 		p[i] = r
 	}
 	return p, nil
+}
+
+// checkRing checks the shape of a ring whose positions are valid.
+func checkRing(r orb.Ring, where string) error {
+	if len(r) < 4 {
+		return fmt.Errorf("%s has %d positions, a ring needs at least 4 (the last repeating the first)", where, len(r))
+	}
+	if r[0] != r[len(r)-1] {
+		return fmt.Errorf("%s is not closed: its last position must repeat the first", where)
+	}
+	if !hasArea(r) {
+		return fmt.Errorf("%s has no area: its positions lie on one line", where)
+	}
+	return nil
+}
+
+// hasArea reports whether a ring encloses an area that is more than rounding
+// noise: at least a billionth of its bounding box.
+func hasArea(r orb.Ring) bool {
+	b := r.Bound()
+	box := (b.Max[0] - b.Min[0]) * (b.Max[1] - b.Min[1])
+	return math.Abs(planarRingArea(r)) > 1e-9*box
+}
+
+// Validate applies the checks of ParseGeometry to a geometry built in code:
+// valid positions, lines of at least two positions, closed rings of at least
+// four positions with a non-zero area. Bounds and collections are checked part
+// by part.
+func Validate(g orb.Geometry) error {
+	checkPoints := func(ps []orb.Point, where string) error {
+		for i, p := range ps {
+			if err := ValidLonLat(p[0], p[1]); err != nil {
+				return fmt.Errorf("%s coordinate %d: %w", where, i+1, err)
+			}
+		}
+		return nil
+	}
+	checkLine := func(l orb.LineString, where string) error {
+		if len(l) < 2 {
+			return fmt.Errorf("%s has %d positions, a line needs at least 2", where, len(l))
+		}
+		return checkPoints(l, where)
+	}
+	checkPolygon := func(p orb.Polygon, where string) error {
+		if len(p) == 0 {
+			return fmt.Errorf("%s has no rings", where)
+		}
+		for i, r := range p {
+			rw := fmt.Sprintf("%s ring %d", where, i+1)
+			if err := checkPoints(r, rw); err != nil {
+				return err
+			}
+			if err := checkRing(r, rw); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch g := g.(type) {
+	case nil:
+		return errors.New("no geometry")
+	case orb.Point:
+		if err := ValidLonLat(g[0], g[1]); err != nil {
+			return fmt.Errorf("point: %w", err)
+		}
+	case orb.MultiPoint:
+		if len(g) == 0 {
+			return errors.New("multipoint has no points")
+		}
+		return checkPoints(g, "multipoint")
+	case orb.LineString:
+		return checkLine(g, "line")
+	case orb.MultiLineString:
+		if len(g) == 0 {
+			return errors.New("multilinestring has no lines")
+		}
+		for i, l := range g {
+			if err := checkLine(l, fmt.Sprintf("line %d", i+1)); err != nil {
+				return err
+			}
+		}
+	case orb.Ring:
+		return checkPolygon(orb.Polygon{g}, "polygon")
+	case orb.Polygon:
+		return checkPolygon(g, "polygon")
+	case orb.MultiPolygon:
+		if len(g) == 0 {
+			return errors.New("multipolygon has no polygons")
+		}
+		for i, p := range g {
+			if err := checkPolygon(p, fmt.Sprintf("polygon %d", i+1)); err != nil {
+				return err
+			}
+		}
+	case orb.Bound:
+		return checkPolygon(g.ToPolygon(), "box")
+	case orb.Collection:
+		for i, c := range g {
+			if err := Validate(c); err != nil {
+				return fmt.Errorf("part %d: %w", i+1, err)
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported geometry type %T", g)
+	}
+	return nil
 }
 
 // planarRingArea returns the signed shoelace area of a ring in square degrees,

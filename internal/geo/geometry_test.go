@@ -258,6 +258,37 @@ func TestTransformGeometry(t *testing.T) {
 	}
 }
 
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		g    orb.Geometry
+		err  string
+	}{
+		{"polygon", orb.Polygon{{{0, 0}, {1, 0}, {1, 1}, {0, 0}}}, ""},
+		{"point", orb.Point{119.97, 31.81}, ""},
+		{"bound", orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{1, 1}}, ""},
+		{"nil", nil, "no geometry"},
+		{"point out of range", orb.Point{0, 91}, "point: latitude 91 is outside -90..90"},
+		{"collinear ring", orb.Ring{{0, 0}, {1, 1}, {2, 2}, {0, 0}}, "polygon ring 1 has no area"},
+		{"collinear up to rounding", orb.Ring{{119.97, 31.80}, {119.98, 31.81}, {119.99, 31.82}, {119.97, 31.80}}, "polygon ring 1 has no area"},
+		{"thin but real strip", orb.Ring{{119.97, 31.80}, {119.98, 31.81}, {119.98, 31.81001}, {119.97, 31.80001}, {119.97, 31.80}}, ""},
+		{"open ring", orb.Polygon{{{0, 0}, {1, 0}, {1, 1}, {0, 1}}}, "polygon ring 1 is not closed"},
+		{"bad hole position", orb.Polygon{{{0, 0}, {4, 0}, {4, 4}, {0, 0}}, {{1, 1}, {2, 1}, {2, 200}, {1, 1}}}, "polygon ring 2 coordinate 3: latitude 200"},
+		{"short line", orb.MultiLineString{{{0, 0}, {1, 1}}, {{0, 0}}}, "line 2 has 1 positions"},
+		{"empty multipolygon", orb.MultiPolygon{}, "multipolygon has no polygons"},
+		{"collection part", orb.Collection{orb.Point{0, 0}, orb.Point{math.NaN(), 0}}, "part 2: point: longitude NaN"},
+	}
+	for _, tt := range tests {
+		err := Validate(tt.g)
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("%s: Validate = %v", tt.name, err)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: Validate = %v, want %q", tt.name, err, tt.err)
+		}
+	}
+}
+
 func FuzzParseGeometry(f *testing.F) {
 	seeds := []string{
 		`{"type":"Point","coordinates":[119.97,31.81]}`,
@@ -284,6 +315,9 @@ func FuzzParseGeometry(f *testing.F) {
 			return
 		}
 		// Whatever is accepted is valid, measurable and can be written and read back.
+		if err := Validate(g); err != nil {
+			t.Fatalf("accepted geometry fails Validate: %v", err)
+		}
 		minLon, minLat, maxLon, maxLat := Bound(g)
 		if ValidLonLat(minLon, minLat) != nil || ValidLonLat(maxLon, maxLat) != nil {
 			t.Fatalf("accepted geometry with bound %v %v %v %v", minLon, minLat, maxLon, maxLat)
