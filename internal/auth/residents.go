@@ -201,22 +201,36 @@ func (s *Service) ResidentHouseholds(ctx context.Context, userID int64) ([]int64
 // PendingResidentLinks returns the claims awaiting a decision whose compound lies
 // inside regionPath ("" for all), oldest first.
 func (s *Service) PendingResidentLinks(ctx context.Context, regionPath string) ([]ResidentLink, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+linkColumns+linkFrom+` WHERE l.status = $1 AND c.region_path LIKE $2 ESCAPE '\' ORDER BY l.requested_at, l.id`,
+	out, err := s.queryLinks(ctx, `SELECT `+linkColumns+linkFrom+` WHERE l.status = $1 AND c.region_path LIKE $2 ESCAPE '\' ORDER BY l.requested_at, l.id`,
 		LinkPending, likeEscaper.Replace(regionPath)+"%")
 	if err != nil {
 		return nil, fmt.Errorf("pending resident links: %w", err)
+	}
+	return out, nil
+}
+
+// UserResidentLinks returns every claim of one resident, newest first.
+func (s *Service) UserResidentLinks(ctx context.Context, userID int64) ([]ResidentLink, error) {
+	out, err := s.queryLinks(ctx, `SELECT `+linkColumns+linkFrom+` WHERE l.user_id = $1 ORDER BY l.requested_at DESC, l.id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("resident links of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+func (s *Service) queryLinks(ctx context.Context, q string, args ...any) ([]ResidentLink, error) {
+	rows, err := s.db.Read().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ResidentLink
 	for rows.Next() {
 		l, err := scanLink(rows)
 		if err != nil {
-			return nil, fmt.Errorf("pending resident links: %w", err)
+			return nil, err
 		}
 		out = append(out, l)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pending resident links: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -14,7 +15,10 @@ const maxParams = 30000
 // Inserter writes many rows of one table with multi-row INSERT statements inside a
 // transaction. Add rows, then Flush once at the end.
 type Inserter struct {
-	tx      *sql.Tx
+	tx *sql.Tx
+	// qmark writes ? placeholders: SQLite binds them by position, while $N makes
+	// the driver look each name up, which costs time quadratic in the row count.
+	qmark   bool
 	table   string
 	cols    []string
 	perStmt int
@@ -24,13 +28,13 @@ type Inserter struct {
 	total   int
 }
 
-// NewInserter prepares a bulk insert into table's cols.
-func NewInserter(tx *sql.Tx, table string, cols ...string) *Inserter {
+// NewInserter prepares a bulk insert into table's cols inside tx.
+func (d *DB) NewInserter(tx *sql.Tx, table string, cols ...string) *Inserter {
 	per := maxParams / len(cols)
 	if per > 500 {
 		per = 500
 	}
-	return &Inserter{tx: tx, table: table, cols: cols, perStmt: per, args: make([]any, 0, per*len(cols))}
+	return &Inserter{tx: tx, qmark: d.dialect == SQLite, table: table, cols: cols, perStmt: per, args: make([]any, 0, per*len(cols))}
 }
 
 // Add queues one row; its values must follow the column order.
@@ -100,7 +104,12 @@ func (in *Inserter) statement(rows int) string {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "$%d", p)
+			if in.qmark {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+			}
 			p++
 		}
 		b.WriteByte(')')

@@ -98,7 +98,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			}
 		}
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-		w, err := sql.Open("sqlite", "file:"+conn+"?"+pragmas+"&_txlock=immediate")
+		w, err := sql.Open("sqlite", "file:"+conn+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", conn, err)
 		}

@@ -52,7 +52,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			ins := db.NewInserter(tx, "regions", "id", "code", "level", "name", "path", "created_at", "updated_at")
+			ins := d.NewInserter(tx, "regions", "id", "code", "level", "name", "path", "created_at", "updated_at")
 			for i := int64(0); i < 1200; i++ {
 				id := next + i
 				if err := ins.Add(ctx, id, "R"+time.Duration(id).String(), "grid", "网格", "/", at, at); err != nil {

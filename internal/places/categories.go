@@ -62,3 +62,13 @@ func ParkRadius(siteAreaDM2 int64) float64 {
 	}
 	return 0
 }
+
+// Messages returns the display names of the categories for the web catalogue,
+// keyed "category.CODE".
+func Messages() map[string][2]string {
+	m := make(map[string][2]string, len(Categories))
+	for _, c := range Categories {
+		m["category."+c.Code] = [2]string{c.NameZh, c.NameEn}
+	}
+	return m
+}

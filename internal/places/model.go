@@ -176,6 +176,12 @@ func (h Household) Area() (int64, string) {
 	return 0, ""
 }
 
+// AreaDM2 returns the exclusive area that counts, in dm² (0 when unknown).
+func (h Household) AreaDM2() int64 {
+	a, _ := h.Area()
+	return a
+}
+
 // Owner kinds.
 const (
 	OwnerPerson       = "person"

@@ -75,7 +75,7 @@ func (s *Store) Load(ctx context.Context, ds *Dataset, ch audit.Change) error {
 // id sequences past them. It records nothing in the audit log; the caller does.
 func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	ins := db.NewInserter(tx, "regions", "id", "parent_id", "code", "level", "name", "path", "geometry", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "updated_at")
+	ins := s.db.NewInserter(tx, "regions", "id", "parent_id", "code", "level", "name", "path", "geometry", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "updated_at")
 	for _, r := range ds.Regions {
 		b := nullBox(r.BBox)
 		if err := ins.Add(ctx, r.ID, nullID(r.ParentID), r.Code, r.Level, r.Name, r.Path, nullStr(r.Geometry), b[0], b[1], b[2], b[3], now, now); err != nil {
@@ -85,7 +85,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "compounds", "id", "code", "region_id", "region_path", "name", "address", "built_year", "property_mode", "renovation_status", "gates", "geometry", "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "updated_at")
+	ins = s.db.NewInserter(tx, "compounds", "id", "code", "region_id", "region_path", "name", "address", "built_year", "property_mode", "renovation_status", "gates", "geometry", "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "updated_at")
 	for _, c := range ds.Compounds {
 		b := nullBox(c.BBox)
 		gates, err := GatesJSON(c.Gates)
@@ -99,7 +99,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "buildings", "id", "code", "compound_id", "name", "storeys", "built_year", "structure", "entrance_count", "has_elevator", "has_ramp", "gas_pipe_year", "household_count", "footprint", "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "updated_at")
+	ins = s.db.NewInserter(tx, "buildings", "id", "code", "compound_id", "name", "storeys", "built_year", "structure", "entrance_count", "has_elevator", "has_ramp", "gas_pipe_year", "household_count", "footprint", "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "updated_at")
 	for _, b := range ds.Buildings {
 		bb := nullBox(b.BBox)
 		if err := ins.Add(ctx, b.ID, b.Code, b.CompoundID, b.Name, b.Storeys, nullInt(b.BuiltYear), orDefault(b.Structure, "other"), b.EntranceCount, b.HasElevator, b.HasRamp, nullInt(b.GasPipeYear), b.HouseholdCount, nullStr(b.Footprint), b.Lon, b.Lat, bb[0], bb[1], bb[2], bb[3], now, now); err != nil {
@@ -109,7 +109,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "entrances", "id", "code", "building_id", "name", "number", "has_elevator", "lon", "lat", "created_at", "updated_at")
+	ins = s.db.NewInserter(tx, "entrances", "id", "code", "building_id", "name", "number", "has_elevator", "lon", "lat", "created_at", "updated_at")
 	for _, e := range ds.Entrances {
 		if err := ins.Add(ctx, e.ID, e.Code, e.BuildingID, e.Name, e.Number, e.HasElevator, e.Lon, e.Lat, now, now); err != nil {
 			return err
@@ -118,7 +118,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "households", "id", "code", "building_id", "entrance_id", "room", "floor", "registered_area_dm2", "surveyed_area_dm2", "contract_area_dm2", "occupancy", "has_kitchen", "has_toilet", "developer_held", "created_at", "updated_at")
+	ins = s.db.NewInserter(tx, "households", "id", "code", "building_id", "entrance_id", "room", "floor", "registered_area_dm2", "surveyed_area_dm2", "contract_area_dm2", "occupancy", "has_kitchen", "has_toilet", "developer_held", "created_at", "updated_at")
 	for _, h := range ds.Households {
 		if err := ins.Add(ctx, h.ID, h.Code, h.BuildingID, nullID(h.EntranceID), h.Room, h.Floor, nullInt64(h.RegisteredDM2), nullInt64(h.SurveyedDM2), nullInt64(h.ContractDM2), orDefault(h.Occupancy, "unknown"), h.HasKitchen, h.HasToilet, h.DeveloperHeld, now, now); err != nil {
 			return err
@@ -127,7 +127,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "owners", "id", "code", "kind", "name", "is_developer", "id_number_enc", "id_number_hash", "phone_enc", "phone_hash", "created_at", "updated_at")
+	ins = s.db.NewInserter(tx, "owners", "id", "code", "kind", "name", "is_developer", "id_number_enc", "id_number_hash", "phone_enc", "phone_hash", "created_at", "updated_at")
 	for _, o := range ds.Owners {
 		idEnc, err := s.box.Seal(o.IDNumber)
 		if err != nil {
@@ -144,7 +144,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "household_owners", "household_id", "owner_id", "share_bp", "is_voter")
+	ins = s.db.NewInserter(tx, "household_owners", "household_id", "owner_id", "share_bp", "is_voter")
 	for _, l := range ds.HouseholdOwners {
 		share := l.ShareBP
 		if share == 0 {
@@ -157,7 +157,7 @@ func (s *Store) InsertDataset(ctx context.Context, tx *sql.Tx, ds *Dataset) erro
 	if _, err := ins.Flush(ctx); err != nil {
 		return err
 	}
-	ins = db.NewInserter(tx, "facilities", "id", "code", "category", "name", "address", "region_id", "region_path", "capacity", "floor_area_dm2", "site_area_dm2", "lon", "lat", "geometry", "source", "osm_ref", "created_at", "updated_at")
+	ins = s.db.NewInserter(tx, "facilities", "id", "code", "category", "name", "address", "region_id", "region_path", "capacity", "floor_area_dm2", "site_area_dm2", "lon", "lat", "geometry", "source", "osm_ref", "created_at", "updated_at")
 	for _, f := range ds.Facilities {
 		if err := ins.Add(ctx, f.ID, f.Code, f.Category, f.Name, f.Address, nullID(f.RegionID), f.RegionPath, nullInt(f.Capacity), nullInt64(f.FloorAreaDM2), nullInt64(f.SiteAreaDM2), f.Lon, f.Lat, nullStr(f.Geometry), orDefault(f.Source, "manual"), nullStr(f.OSMRef), now, now); err != nil {
 			return err
