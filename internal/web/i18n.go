@@ -223,6 +223,7 @@ func builtin() map[string][2]string {
 		"pager.next":        {"下一页", "Next"},
 
 		"me.title":            {"我的房屋", "My home"},
+		"me.nearest":          {"离家最近的各类设施（1,000 米内）", "The nearest facility of each kind (within 1,000 m)"},
 		"me.none":             {"您还没有已认证的房屋。请在下方填写房屋编号，由社区工作者核实。", "No verified home yet. Enter your household code below; a community worker will check it."},
 		"me.pending":          {"待核实的申请", "Claims waiting for a check"},
 		"me.claim":            {"申请绑定房屋（房屋编号）", "Claim a household (household code)"},

@@ -141,7 +141,7 @@
   });
   legend();
 
-  loadRegions("subdistrict", !params.get("compound") && !params.get("region")).then(function () {
+  loadRegions("subdistrict", false).then(function () {
     var rid = params.get("region");
     if (rid) {
       ["subdistrict", "community", "grid"].forEach(function (lv) {
@@ -151,9 +151,13 @@
       });
     }
   });
-  compoundsLoaded.then(function () {
+  compoundsLoaded.then(function (fc) {
     var cid = params.get("compound");
-    if (!cid) { return; }
+    if (!cid) {
+      // Start on the viewer's own area: every compound they may see.
+      if (!params.get("region") && fc.features.length) { map.fitBounds(compounds.getBounds(), { padding: [20, 20] }); }
+      return;
+    }
     compounds.eachLayer(function (layer) {
       if (String(layer.feature.id) === cid) {
         map.fitBounds(layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]), { maxZoom: 17 });

@@ -1,0 +1,176 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/gengxin/gengxin/internal/app"
+	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/db/dbtest"
+	"github.com/gengxin/gengxin/internal/demo"
+	"github.com/gengxin/gengxin/internal/places"
+)
+
+// chromium finds a Chromium to drive: GENGXIN_TEST_CHROMIUM, else one on PATH. It
+// skips the test when there is none, and fails it under CI=true.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("GENGXIN_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium found: browser tests are mandatory in CI (apt-get install chromium chromium-driver)")
+	}
+	t.Skip("browser tests skipped: no Chromium found; install chromium or set GENGXIN_TEST_CHROMIUM")
+	return ""
+}
+
+// browser starts a headless Chromium and returns a context to drive it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// shot saves a screenshot when GENGXIN_SCREENSHOTS names a folder.
+func shot(name string) chromedp.Action[chromedp.Void] {
+	dir := os.Getenv("GENGXIN_SCREENSHOTS")
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if dir == "" {
+			return nil
+		}
+		buf, err := chromedp.FullScreenshot(100)(ctx, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	})
+}
+
+func login(base, user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitReady(chromedp.CSS("header .who")),
+	)
+}
+
+// run runs one action that returns a value, failing the test on error.
+func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// TestBrowserDemo drives the demo district in Chromium: log in, open the map and
+// see the compounds drawn, open a compound page, and see a resident's home on a
+// phone-sized screen.
+func TestBrowserDemo(t *testing.T) {
+	ctx := browser(t)
+	d := dbtest.SQLite(t)
+	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Demo: true,
+		AuthOptions: []auth.Option{auth.WithParams(cheap)}}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.LoadDemo(context.Background(), demo.Options{Seed: demo.DefaultSeed, Scale: 1}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+
+	// The community worker's compounds, to compare with the map and open one.
+	u, err := a.Auth.UserByUsername(context.Background(), "community")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, total, err := a.Places.Compounds(context.Background(), places.CompoundFilter{Scope: places.Scope(u.RegionPath), Limit: 1})
+	if err != nil || total == 0 {
+		t.Fatalf("community worker has %d compounds: %v", total, err)
+	}
+
+	do(t, ctx, "login", login(srv.URL, "community", demo.Password), shot("home"))
+	who := run(t, ctx, "header", chromedp.Text(chromedp.CSS("header .who")))
+	title := run(t, ctx, "title", chromedp.Title())
+	if !strings.Contains(who, "社区工作者") || !strings.Contains(title, "工作台") {
+		t.Fatalf("after login: header %q, title %q", who, title)
+	}
+
+	do(t, ctx, "map", chromedp.Navigate(srv.URL+"/map"), chromedp.WaitVisible(chromedp.CSS(`#map[data-ready="1"]`)))
+	compounds := run(t, ctx, "map compounds", chromedp.Poll[string](`document.getElementById("map").dataset.compounds`, chromedp.WithPollingTimeout(30*time.Second)))
+	layers := run(t, ctx, "map layers", chromedp.Evaluate[int](`document.querySelectorAll(".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg path").length`))
+	do(t, ctx, "map shot", shot("map"))
+	if compounds != fmt.Sprint(total) || layers == 0 {
+		t.Fatalf("map drew %q compounds on %d layers; the community has %d", compounds, layers, total)
+	}
+
+	do(t, ctx, "compound page", chromedp.Navigate(fmt.Sprintf("%s/compounds/%d", srv.URL, cs[0].ID)), chromedp.WaitVisible(chromedp.CSS("#compound-name")), shot("compound"))
+	h1 := run(t, ctx, "compound name", chromedp.Text(chromedp.CSS("#compound-name")))
+	rows := run(t, ctx, "building rows", chromedp.Evaluate[int](`document.querySelectorAll("#buildings tbody tr").length`))
+	if h1 != cs[0].Name || rows == 0 {
+		t.Fatalf("compound page shows %q with %d buildings, want %q", h1, rows, cs[0].Name)
+	}
+
+	// Log out, then a resident on a phone-sized screen sees their verified home.
+	do(t, ctx, "logout", chromedp.Click(chromedp.CSS("form[action='/logout'] button")), chromedp.WaitVisible(chromedp.CSS("#username")))
+	do(t, ctx, "resident", chromedp.EmulateViewport(390, 844), login(srv.URL, "resident", demo.Password),
+		chromedp.WaitVisible(chromedp.CSS(".home h2")), shot("resident-phone"))
+	home := run(t, ctx, "resident home", chromedp.Text(chromedp.CSS(".home h2")))
+	if home == "" {
+		t.Fatal("resident sees no home")
+	}
+
+	// The English switch.
+	do(t, ctx, "english", chromedp.Navigate(srv.URL+"/me?lang=en"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h := run(t, ctx, "english heading", chromedp.Text(chromedp.CSS("h1"))); h != "My home" {
+		t.Fatalf("English page heading %q", h)
+	}
+}

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/gengxin/gengxin/internal/audit"
+	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/demo"
+)
+
+// HasPlaces reports whether the database holds any region yet.
+func (a *App) HasPlaces(ctx context.Context) (bool, error) {
+	var n int
+	if err := a.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM regions`).Scan(&n); err != nil {
+		return false, fmt.Errorf("read database: %w", err)
+	}
+	return n > 0, nil
+}
+
+// LoadDemo generates the demo district, writes it in one transaction and
+// creates one account per role, the resident verified for a household.
+func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
+	ds, _, err := demo.Generate(opts)
+	if err != nil {
+		return fmt.Errorf("generate demo: %w", err)
+	}
+	ctx = audit.WithActor(ctx, audit.System("demo"))
+	if err := a.Places.Load(ctx, ds, audit.Change{Action: "demo.generate", ObjectType: "dataset", ObjectID: strconv.FormatInt(opts.Seed, 10),
+		After: map[string]any{"seed": opts.Seed, "scale": opts.Scale, "regions": len(ds.Regions), "compounds": len(ds.Compounds),
+			"buildings": len(ds.Buildings), "households": len(ds.Households), "owners": len(ds.Owners), "facilities": len(ds.Facilities)}}); err != nil {
+		return fmt.Errorf("load demo: %w", err)
+	}
+	var admin *auth.Principal
+	for _, acc := range demo.Accounts(ds) {
+		var regionID int64
+		if acc.RegionCode != "" {
+			r, err := a.Places.RegionByCode(ctx, acc.RegionCode)
+			if err != nil {
+				return fmt.Errorf("demo account %s: %w", acc.Username, err)
+			}
+			regionID = r.ID
+		}
+		u, err := a.Auth.CreateUser(ctx, auth.NewUser{Username: acc.Username, DisplayName: acc.DisplayName, Password: acc.Password, Role: acc.Role, RegionID: regionID})
+		if err != nil {
+			return fmt.Errorf("demo account %s: %w", acc.Username, err)
+		}
+		if acc.Role == auth.RoleAdmin {
+			admin = &auth.Principal{Kind: auth.KindUser, UserID: u.ID, Username: u.Username, Role: u.Role}
+		}
+		if acc.HouseholdCode == "" {
+			continue
+		}
+		if admin == nil {
+			return fmt.Errorf("demo resident %s: the administrator account must come first", acc.Username)
+		}
+		hid, err := a.Places.HouseholdByCode(ctx, acc.HouseholdCode)
+		if err != nil {
+			return fmt.Errorf("demo resident: %w", err)
+		}
+		if err := a.Auth.RequestResidentLink(ctx, u.ID, hid); err != nil {
+			return fmt.Errorf("demo resident: %w", err)
+		}
+		actx := auth.WithPrincipal(audit.WithActor(ctx, admin.Actor()), admin)
+		links, err := a.Auth.UserResidentLinks(actx, u.ID)
+		if err != nil {
+			return fmt.Errorf("demo resident: %w", err)
+		}
+		for _, l := range links {
+			if l.Status == auth.LinkPending {
+				if err := a.Auth.DecideResidentLink(actx, l.ID, true); err != nil {
+					return fmt.Errorf("demo resident: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/db"
+	"github.com/gengxin/gengxin/internal/db/dbtest"
+)
+
+func TestHealthAndMetrics(t *testing.T) {
+	ta := newTestApp(t, dbtest.SQLite(t))
+	resp, body := ta.do(t, "", "GET", "/healthz", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"status":"ok"`) {
+		t.Fatalf("healthz = %d %s", resp.StatusCode, body)
+	}
+	ta.do(t, "community", "GET", "/map", nil, nil)
+	resp, body = ta.do(t, "", "GET", "/metrics", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `gengxin_http_requests_total{code="200",route="GET /map"}`) {
+		t.Fatalf("metrics = %d, no request counter for /map", resp.StatusCode)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("missing header %s", h)
+		}
+	}
+}
+
+// TestLogin goes through the login form as a browser does: the form's CSRF
+// cookie, a wrong password, the right one, and a logout.
+func TestLogin(t *testing.T) {
+	ta := newTestApp(t, dbtest.SQLite(t))
+	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func() (string, []*http.Cookie) {
+		resp, err := cl.Get(ta.srv.URL + "/login?next=/map")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var buf bytes.Buffer
+		buf.ReadFrom(resp.Body)
+		m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(buf.String())
+		if m == nil {
+			t.Fatal("login form has no CSRF token")
+		}
+		return m[1], resp.Cookies()
+	}
+	post := func(token string, cookies []*http.Cookie, user, pw string) *http.Response {
+		form := url.Values{"csrf_token": {token}, "username": {user}, "password": {pw}, "next": {"/map"}}
+		req, _ := http.NewRequest("POST", ta.srv.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	token, cookies := get()
+	if r := post("forged", cookies, "admin", testPassword); r.StatusCode != http.StatusForbidden {
+		t.Errorf("login with a forged form token = %d, want 403", r.StatusCode)
+	}
+	if r := post(token, nil, "admin", testPassword); r.StatusCode != http.StatusForbidden {
+		t.Errorf("login without the form cookie = %d, want 403", r.StatusCode)
+	}
+	if r := post(token, cookies, "admin", "wrong-password!"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password = %d, want 401", r.StatusCode)
+	}
+	r := post(token, cookies, "admin", testPassword)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/map" {
+		t.Fatalf("login = %d to %q, want 303 to /map", r.StatusCode, r.Header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, c := range r.Cookies() {
+		if c.Name == auth.SessionCookie {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie = %+v", session)
+	}
+	// A POST with the session but without its CSRF token is refused.
+	req, _ := http.NewRequest("POST", ta.srv.URL+"/logout", nil)
+	req.AddCookie(session)
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("logout without CSRF token = %d, want 403", resp.StatusCode)
+	}
+	// An open redirect is not followed.
+	token, cookies = get()
+	form := url.Values{"csrf_token": {token}, "username": {"admin"}, "password": {testPassword}, "next": {"//evil.example/"}}
+	req, _ = http.NewRequest("POST", ta.srv.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, _ = cl.Do(req)
+	resp.Body.Close()
+	if resp.Header.Get("Location") != "/" {
+		t.Errorf("next=//evil.example/ redirected to %q", resp.Header.Get("Location"))
+	}
+}
+
+func TestAdminPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ta := newTestApp(t, d)
+		form := func(v url.Values) (*bytes.Reader, map[string]string) {
+			return bytes.NewReader([]byte(v.Encode())), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		}
+		// A new account: bad input is refused with a reason, good input is created.
+		body, h := form(url.Values{"username": {"x"}, "role": {"grid_worker"}, "password": {"long-enough-pw"}, "region_code": {"320499001001001"}})
+		resp, page := ta.do(t, "admin", "POST", "/admin/users", body, h)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "用户名须为") {
+			t.Errorf("short username = %d", resp.StatusCode)
+		}
+		body, h = form(url.Values{"username": {"wang.grid"}, "role": {"grid_worker"}, "password": {"long-enough-pw"}, "region_code": {"999"}})
+		if resp, _ := ta.do(t, "admin", "POST", "/admin/users", body, h); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("unknown region = %d", resp.StatusCode)
+		}
+		body, h = form(url.Values{"username": {"wang.grid"}, "display_name": {"王网格"}, "role": {"grid_worker"}, "password": {"long-enough-pw"}, "region_code": {"320499001001001"}})
+		if resp, page := ta.do(t, "admin", "POST", "/admin/users", body, h); resp.StatusCode != http.StatusCreated || !strings.Contains(page, "王网格") {
+			t.Errorf("create user = %d", resp.StatusCode)
+		}
+		if _, err := ta.Auth.Login(context.Background(), "wang.grid", "long-enough-pw", "127.0.0.1"); err != nil {
+			t.Errorf("new account cannot log in: %v", err)
+		}
+		// An API key: shown once, then it authenticates a JSON call with its scope.
+		body, h = form(url.Values{"name": {"12345 hotline"}, "role": {"community_worker"}, "region_code": {"320499001001"}})
+		resp, page = ta.do(t, "admin", "POST", "/admin/apikeys", body, h)
+		m := regexp.MustCompile(`id="new-key">([^<]+)<`).FindStringSubmatch(page)
+		if resp.StatusCode != http.StatusCreated || m == nil {
+			t.Fatalf("create key = %d", resp.StatusCode)
+		}
+		bearer := map[string]string{"Authorization": "Bearer " + m[1]}
+		if resp, body := ta.do(t, "", "GET", "/api/v1/compounds", nil, bearer); resp.StatusCode != 200 || !strings.Contains(body, `"total":2`) {
+			t.Errorf("API call with key = %d %s", resp.StatusCode, body)
+		}
+		if resp, _ := ta.do(t, "", "GET", "/api/v1/compounds/3", nil, bearer); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("key outside its scope = %d, want 403", resp.StatusCode)
+		}
+		if resp, _ := ta.do(t, "", "GET", "/api/v1/compounds", nil, map[string]string{"Authorization": "Bearer gx_nope_nope"}); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("bad key = %d, want 401", resp.StatusCode)
+		}
+		// The audit page lists these changes and the chain verifies.
+		resp, page = ta.do(t, "auditor", "GET", "/audit?action=user.&verify=1", nil, nil)
+		if resp.StatusCode != 200 || !strings.Contains(page, "user.create") || !strings.Contains(page, `id="verify-result"`) || strings.Contains(page, "断开") {
+			t.Errorf("audit page = %d", resp.StatusCode)
+		}
+		if strings.Contains(page, "long-enough-pw") || strings.Contains(page, m[1]) {
+			t.Error("the audit page shows a password or key")
+		}
+	})
+}
+
+func TestResidentClaim(t *testing.T) {
+	ta := newTestApp(t, dbtest.SQLite(t))
+	ctx := context.Background()
+	u, err := ta.Auth.CreateUser(ctx, auth.NewUser{Username: "li.resident", Password: testPassword, Role: auth.RoleResident})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	if resp, page := ta.do(t, "li.resident", "POST", "/me/link", strings.NewReader("household_code=NOPE"), h); resp.StatusCode != http.StatusNotFound || !strings.Contains(page, "NOPE") {
+		t.Errorf("unknown code = %d", resp.StatusCode)
+	}
+	// Household 17 lies in compound 3, subdistrict B.
+	if resp, _ := ta.do(t, "li.resident", "POST", "/me/link", strings.NewReader("household_code=C0003-B01-E1-101"), h); resp.StatusCode != http.StatusOK {
+		t.Fatalf("claim = %d", resp.StatusCode)
+	}
+	// The community worker of A does not see it; the district officer cannot decide.
+	if _, page := ta.do(t, "community", "GET", "/residents", nil, nil); strings.Contains(page, "li.resident") {
+		t.Error("a claim outside the community is listed")
+	}
+	links, err := ta.Auth.UserResidentLinks(ctx, u.ID)
+	if err != nil || len(links) != 1 {
+		t.Fatalf("links = %v, %v", links, err)
+	}
+	path := "/residents/" + jsonNumber(links[0].ID) + "/decide"
+	if resp, _ := ta.do(t, "community", "POST", path, strings.NewReader("decision=approve"), h); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("decide outside scope = %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := ta.do(t, "admin", "POST", path, strings.NewReader("decision=approve"), h); resp.StatusCode != http.StatusOK {
+		t.Errorf("admin decides = %d", resp.StatusCode)
+	}
+	if _, page := ta.do(t, "li.resident", "GET", "/me", nil, nil); !strings.Contains(page, "化工宿舍") {
+		t.Error("the verified home is not shown")
+	}
+}
+
+func jsonNumber(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// TestImportUpload sends a good and a bad CSV through the upload form.
+func TestImportUpload(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ta := newTestApp(t, d)
+		upload := func(user, name, content string) (*http.Response, string) {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			mw.WriteField("object_type", "facility")
+			mw.WriteField("crs", "wgs84")
+			fw, _ := mw.CreateFormFile("file", name)
+			fw.Write([]byte(content))
+			mw.Close()
+			return ta.do(t, user, "POST", "/admin/imports", &buf, map[string]string{"Content-Type": mw.FormDataContentType(), "Accept": "application/json"})
+		}
+		var n0 int
+		ta.DB.Read().QueryRow(`SELECT COUNT(*) FROM facilities`).Scan(&n0)
+		bad := "code,category,name,lon,lat\nF9001,kindergarten,新幼儿园,119.921,31.721\nF9002,no_such,坏类别,119.92,31.72\nF9003,park,坏坐标,219.92,31.72\n"
+		resp, body := upload("district", "bad.csv", bad)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `"line":3`) || !strings.Contains(body, `"line":4`) {
+			t.Fatalf("bad file = %d %s", resp.StatusCode, body)
+		}
+		var n1 int
+		ta.DB.Read().QueryRow(`SELECT COUNT(*) FROM facilities`).Scan(&n1)
+		if n1 != n0 {
+			t.Fatalf("a rejected file changed the database: %d → %d facilities", n0, n1)
+		}
+		resp, body = upload("district", "good.csv", "code,category,name,lon,lat\nF9001,kindergarten,新幼儿园,119.921,31.721\n")
+		if resp.StatusCode != http.StatusCreated || !strings.Contains(body, `"Committed":true`) {
+			t.Fatalf("good file = %d %s", resp.StatusCode, body)
+		}
+		if resp, _ := upload("community", "good.csv", "x"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("community worker upload = %d, want 403", resp.StatusCode)
+		}
+		// Export within scope: the community worker gets masked phones of its area only.
+		resp, body = ta.do(t, "community", "GET", "/export?type=owner&format=csv", nil, nil)
+		if resp.StatusCode != 200 || !strings.Contains(body, "138****0001") || strings.Contains(body, "13812340001") || strings.Contains(body, "O000017") {
+			t.Errorf("owner export = %d:\n%s", resp.StatusCode, body)
+		}
+		if resp, _ := ta.do(t, "community", "GET", "/export?type=nothing", nil, nil); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("bad export type = %d, want 400", resp.StatusCode)
+		}
+		if resp, _ := ta.do(t, "auditor", "GET", "/export?type=owner&reveal=1", nil, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("auditor reveal = %d, want 403", resp.StatusCode)
+		}
+	})
+}
