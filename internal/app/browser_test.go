@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,71 @@ func TestBrowserDemo(t *testing.T) {
 	rows := run(t, ctx, "building rows", chromedp.Evaluate[int](`document.querySelectorAll("#buildings tbody tr").length`))
 	if h1 != cs[0].Name || rows == 0 {
 		t.Fatalf("compound page shows %q with %d buildings, want %q", h1, rows, cs[0].Name)
+	}
+
+	// The rest of the community worker's pages.
+	do(t, ctx, "regions", chromedp.Navigate(srv.URL+"/regions"), chromedp.WaitVisible(chromedp.CSS("#children")), shot("region"))
+	if h := run(t, ctx, "region heading", chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(h, u.RegionName) {
+		t.Errorf("/regions shows %q, want the worker's community %q", h, u.RegionName)
+	}
+	if n := run(t, ctx, "grid rows", chromedp.Evaluate[int](`document.querySelectorAll("#children tbody tr").length`)); n == 0 {
+		t.Error("the community page lists no grids")
+	}
+	do(t, ctx, "edit page", chromedp.Navigate(fmt.Sprintf("%s/compounds/%d/edit", srv.URL, cs[0].ID)), chromedp.WaitVisible(chromedp.CSS("#edit-compound")))
+	if v := run(t, ctx, "edit name", chromedp.Value(chromedp.CSS("#name"))); v != cs[0].Name {
+		t.Errorf("edit form name = %q", v)
+	}
+	bs, err := a.Places.BuildingsOf(context.Background(), cs[0].ID)
+	if err != nil || len(bs) == 0 {
+		t.Fatal(err)
+	}
+	do(t, ctx, "building page", chromedp.Navigate(fmt.Sprintf("%s/buildings/%d", srv.URL, bs[0].ID)), chromedp.WaitVisible(chromedp.CSS("#households")))
+	table := run(t, ctx, "households", chromedp.Text(chromedp.CSS("#households")))
+	if !regexp.MustCompile(`1\d\d\*{4}\d{4}`).MatchString(table) {
+		t.Errorf("no masked phone number on the building page")
+	}
+	// Revealing the numbers goes through htmx with the CSRF header.
+	do(t, ctx, "reveal", chromedp.Click(chromedp.CSS("#households button")), chromedp.WaitVisible(chromedp.CSS("#households .secret")), shot("building"))
+	if full := run(t, ctx, "revealed", chromedp.Text(chromedp.CSS("#households .secret"))); !regexp.MustCompile(`1\d{10} · \d{17}[\dX]`).MatchString(full) {
+		t.Errorf("revealed numbers = %q", full)
+	}
+	do(t, ctx, "search", chromedp.Navigate(srv.URL+"/search"), chromedp.WaitVisible(chromedp.CSS("input[name=q]")),
+		chromedp.SendKeys(chromedp.CSS("input[name=q]"), "新村"), chromedp.WaitVisible(chromedp.CSS("#results table")), shot("search"))
+	if n := run(t, ctx, "search rows", chromedp.Evaluate[int](`document.querySelectorAll("#results tr").length`)); n == 0 {
+		t.Error("typing in the search box found nothing")
+	}
+	do(t, ctx, "residents", chromedp.Navigate(srv.URL+"/residents"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h := run(t, ctx, "residents heading", chromedp.Text(chromedp.CSS("h1"))); h != "居民认证" {
+		t.Errorf("/residents heading %q", h)
+	}
+	do(t, ctx, "not found", chromedp.Navigate(srv.URL+"/compounds/99999999"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	if h := run(t, ctx, "404 text", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(h, "找不到") {
+		t.Errorf("404 page says %q", h)
+	}
+
+	// The administrator's and auditor's pages.
+	districts, err := a.Places.RegionsAtLevel(context.Background(), "", places.LevelDistrict)
+	if err != nil || len(districts) == 0 {
+		t.Fatalf("districts = %v, %v", districts, err)
+	}
+	do(t, ctx, "logout", chromedp.Click(chromedp.CSS("form[action='/logout'] button")), chromedp.WaitVisible(chromedp.CSS("#username")))
+	do(t, ctx, "admin", login(srv.URL, "admin", demo.Password),
+		chromedp.Navigate(srv.URL+"/admin/users"), chromedp.WaitVisible(chromedp.CSS("#users")), shot("users"))
+	if n := run(t, ctx, "user rows", chromedp.Evaluate[int](`document.querySelectorAll("#users tbody tr").length`)); n != 8 {
+		t.Errorf("users page lists %d accounts, want the 8 demo accounts", n)
+	}
+	do(t, ctx, "user page", chromedp.Click(chromedp.CSS("#users tbody tr a")), chromedp.WaitVisible(chromedp.CSS("select#role")))
+	do(t, ctx, "api keys", chromedp.Navigate(srv.URL+"/admin/apikeys"), chromedp.WaitVisible(chromedp.CSS("input#name")),
+		chromedp.SendKeys(chromedp.CSS("input#name"), "hotline 12345"), chromedp.SendKeys(chromedp.CSS("input#region_code"), districts[0].Code), chromedp.Click(chromedp.CSS("form[action='/admin/apikeys'] button")),
+		chromedp.WaitVisible(chromedp.CSS("#new-key")))
+	if key := run(t, ctx, "new key", chromedp.Text(chromedp.CSS("#new-key"))); !strings.HasPrefix(key, "gx_") {
+		t.Errorf("new API key %q", key)
+	}
+	do(t, ctx, "imports", chromedp.Navigate(srv.URL+"/admin/imports"), chromedp.WaitVisible(chromedp.CSS("#upload")), shot("imports"))
+	do(t, ctx, "audit", chromedp.Navigate(srv.URL+"/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")),
+		chromedp.Click(chromedp.CSS(`a[href="/audit?verify=1"]`)), chromedp.WaitVisible(chromedp.CSS("#verify-result")), shot("audit"))
+	if v := run(t, ctx, "verify", chromedp.Text(chromedp.CSS("#verify-result"))); !strings.Contains(v, "完整") {
+		t.Errorf("audit verification says %q", v)
 	}
 
 	// Log out, then a resident on a phone-sized screen sees their verified home.

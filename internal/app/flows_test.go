@@ -253,3 +253,33 @@ func TestImportUpload(t *testing.T) {
 		}
 	})
 }
+
+func TestEditCompound(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ta := newTestApp(t, d)
+		h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		good := url.Values{"name": {"工人新村（北区）"}, "address": {"测试路1号"}, "built_year": {"1986"}, "property_mode": {"trust"}, "renovation_status": {"in_progress"}}
+		bad := url.Values{"name": {""}, "address": {"测试路1号"}, "built_year": {"1700"}, "property_mode": {"magic"}, "renovation_status": {"done"}}
+		if resp, page := ta.do(t, "community", "POST", "/compounds/1", strings.NewReader(bad.Encode()), h); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(page, "1900–2100") || !strings.Contains(page, "property mode") || !strings.Contains(page, "1–100") {
+			t.Errorf("bad edit = %d", resp.StatusCode)
+		}
+		if c, _ := ta.Places.Compound(context.Background(), 1); c.Name != "工人新村" {
+			t.Fatalf("a refused edit changed the compound: %+v", c)
+		}
+		if resp, _ := ta.do(t, "community", "POST", "/compounds/3", strings.NewReader(good.Encode()), h); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("edit outside the area = %d, want 403", resp.StatusCode)
+		}
+		if resp, _ := ta.do(t, "community", "POST", "/compounds/1", strings.NewReader(good.Encode()), h); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit = %d", resp.StatusCode)
+		}
+		c, err := ta.Places.Compound(context.Background(), 1)
+		if err != nil || c.Name != "工人新村（北区）" || c.BuiltYear != 1986 || c.PropertyMode != "trust" || c.RenovationStatus != "in_progress" {
+			t.Fatalf("after edit: %+v, %v", c, err)
+		}
+		_, body := ta.do(t, "auditor", "GET", "/audit?action=compound.update", nil, map[string]string{"Accept": "application/json"})
+		if !strings.Contains(body, `"total":1`) || !strings.Contains(body, `\"name\":\"工人新村\"`) || !strings.Contains(body, `工人新村（北区）`) || !strings.Contains(body, `"Name":"community"`) {
+			t.Errorf("audit of the edit: %s", body)
+		}
+	})
+}

@@ -40,6 +40,8 @@ func (h *Handlers) Routes() []web.Route {
 		{Method: "GET", Pattern: "/regions", Perm: string(auth.PlacesRead), Handler: h.regionsPage},
 		{Method: "GET", Pattern: "/regions/{id}", Perm: string(auth.PlacesRead), Handler: h.regionPage},
 		{Method: "GET", Pattern: "/compounds/{id}", Perm: string(auth.PlacesRead), Handler: h.compoundPage},
+		{Method: "GET", Pattern: "/compounds/{id}/edit", Perm: string(auth.PlacesWrite), Handler: h.editCompoundPage},
+		{Method: "POST", Pattern: "/compounds/{id}", Perm: string(auth.PlacesWrite), Handler: h.updateCompound},
 		{Method: "GET", Pattern: "/buildings/{id}", Perm: string(auth.PlacesRead), Handler: h.buildingPage},
 		{Method: "POST", Pattern: "/owners/{id}/reveal", Perm: string(auth.PIIReveal), Handler: h.revealOwner},
 		{Method: "GET", Pattern: "/search", Perm: string(auth.PlacesRead), Handler: h.searchPage},
@@ -144,7 +146,15 @@ func (h *Handlers) mapPage(w http.ResponseWriter, r *http.Request) {
 		}
 		cats = append(cats, cat{c.Code, name, c.Colour})
 	}
-	p := h.rd.NewPage(r, "map.title", map[string]any{"Categories": cats})
+	// Outline the level the viewer works at: subdistricts for the whole district,
+	// the own community with its grids for a community worker, and so on.
+	level := LevelSubdistrict
+	if pr := principal(r); pr != nil && pr.RegionID != 0 {
+		if rg, err := h.store.Region(r.Context(), pr.RegionID); err == nil && LevelRank(rg.Level) > LevelRank(LevelDistrict) {
+			level = rg.Level
+		}
+	}
+	p := h.rd.NewPage(r, "map.title", map[string]any{"Categories": cats, "Level": level})
 	h.rd.Render(w, http.StatusOK, "map", p)
 }
 
@@ -414,6 +424,79 @@ func (h *Handlers) compoundPage(w http.ResponseWriter, r *http.Request) {
 	p := h.rd.NewPage(r, "compound.title", v)
 	p.Title = c.Name
 	h.rd.Render(w, http.StatusOK, "compound", p)
+}
+
+type editView struct {
+	Compound           Compound
+	PropertyModes      []string
+	RenovationStatuses []string
+}
+
+func (h *Handlers) editCompoundPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	c, err := h.store.Compound(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.denyOutside(w, r, c.RegionPath) {
+		return
+	}
+	h.renderEdit(w, r, http.StatusOK, c, "")
+}
+
+func (h *Handlers) renderEdit(w http.ResponseWriter, r *http.Request, status int, c Compound, errMsg string) {
+	p := h.rd.NewPage(r, "compound.edit", editView{Compound: c, PropertyModes: PropertyModes, RenovationStatuses: RenovationStatuses})
+	p.Error = errMsg
+	h.rd.Render(w, status, "compound_edit", p)
+}
+
+// updateCompound saves the edit form (name, address, built_year, property_mode,
+// renovation_status) of a compound inside the editor's area.
+func (h *Handlers) updateCompound(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	ctx := r.Context()
+	c, err := h.store.Compound(ctx, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.denyOutside(w, r, c.RegionPath) {
+		return
+	}
+	u := CompoundUpdate{Name: r.FormValue("name"), Address: r.FormValue("address"), PropertyMode: r.FormValue("property_mode"), RenovationStatus: r.FormValue("renovation_status")}
+	if y := strings.TrimSpace(r.FormValue("built_year")); y != "" {
+		if u.BuiltYear, err = strconv.Atoi(y); err != nil {
+			u.BuiltYear = -1
+		}
+	}
+	updated, err := h.store.UpdateCompound(ctx, id, u)
+	if errors.Is(err, ErrInvalid) {
+		if web.WantsJSON(r) {
+			web.JSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": http.StatusBadRequest})
+			return
+		}
+		c.Name, c.Address, c.BuiltYear, c.PropertyMode, c.RenovationStatus = u.Name, u.Address, u.BuiltYear, u.PropertyMode, u.RenovationStatus
+		h.renderEdit(w, r, http.StatusBadRequest, c, err.Error())
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if web.WantsJSON(r) {
+		web.JSON(w, http.StatusOK, toCompoundJSON(updated))
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/compounds/%d", id), http.StatusSeeOther)
 }
 
 type buildingView struct {

@@ -167,6 +167,8 @@ func builtin() map[string][2]string {
 		"compound.buildings":     {"楼栋", "Buildings"},
 		"compound.nearby":        {"周边配套设施（1,000 米内）", "Facilities within 1,000 m"},
 		"compound.nearby_note":   {"距离为小区中心点到设施的直线距离；步行距离见城市体检。", "Distances are straight lines from the compound centre; walking distances come with the health check."},
+		"compound.edit":          {"编辑小区信息", "Edit compound"},
+		"compound.edit_note":     {"每次修改都会记入审计日志（修改前后的内容）。", "Every change is written to the audit log with the values before and after."},
 		"compound.no_nearby":     {"1,000 米内没有登记的配套设施。", "No recorded facility within 1,000 m."},
 
 		"building.title":          {"楼栋", "Building"},

@@ -91,7 +91,8 @@ func NewRenderer(logger *slog.Logger, tileURL, version string, extra ...map[stri
 			b, err := json.Marshal(v)
 			return template.JS(b), err
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":    func(a, b int) int { return a + b },
+		"levels": func() []string { return []string{"subdistrict", "community", "grid"} },
 		// reportPage hands a sub-object to a partial while keeping T and the viewer.
 		"reportPage": func(p *Page, data any) *Page {
 			q := *p

@@ -141,7 +141,7 @@
   });
   legend();
 
-  loadRegions("subdistrict", false).then(function () {
+  loadRegions(el.dataset.level || "subdistrict", false).then(function () {
     var rid = params.get("region");
     if (rid) {
       ["subdistrict", "community", "grid"].forEach(function (lv) {

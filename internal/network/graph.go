@@ -1,0 +1,516 @@
+package network
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"github.com/gengxin/gengxin/internal/geo"
+)
+
+// Point is a WGS-84 position in degrees.
+type Point struct{ Lon, Lat float64 }
+
+// coordScale converts degrees to the stored integer units (1e-7 degree).
+const coordScale = 1e7
+
+// Graph is an immutable walk network. It is safe for concurrent use.
+type Graph struct {
+	first  []int32   // node v's edges are first[v]..first[v+1]-1
+	to     []int32   // target node of each directed edge
+	length []float64 // length of each directed edge, metres
+	ids    []int64   // OpenStreetMap id of each node
+	coords []coord   // position of each node
+	byID   []int32   // node indices sorted by OpenStreetMap id
+	grid   grid      // segments by cell, for snapping
+	stats  BuildStats
+
+	searchers sync.Pool // of *Searcher
+}
+
+// coord is a position in units of 1e-7 degree.
+type coord struct{ lon, lat int32 }
+
+func (c coord) point() Point {
+	return Point{Lon: float64(c.lon) / coordScale, Lat: float64(c.lat) / coordScale}
+}
+
+// BuildStats tells what went into a graph.
+type BuildStats struct {
+	FileNodes    int // nodes given (read from the file or added), with a valid position
+	BadNodes     int // nodes left out for an invalid position
+	Ways         int // walkable ways given
+	MissingRefs  int // references from walkable ways to nodes that were not given
+	Segments     int // distinct undirected segments in the graph
+	DroppedLoops int // segments from a node to itself (repeated references)
+}
+
+// Nodes returns the number of nodes.
+func (g *Graph) Nodes() int { return len(g.ids) }
+
+// Edges returns the number of directed edges: twice the number of segments.
+func (g *Graph) Edges() int { return len(g.to) }
+
+// Stats returns what went into the graph.
+func (g *Graph) Stats() BuildStats { return g.stats }
+
+// NodeID returns the OpenStreetMap id of node i.
+func (g *Graph) NodeID(i int) int64 { return g.ids[i] }
+
+// NodePoint returns the position of node i.
+func (g *Graph) NodePoint(i int) Point { return g.coords[i].point() }
+
+// NodeIndex returns the index of the node with an OpenStreetMap id; ok is false
+// when the graph has no such node.
+func (g *Graph) NodeIndex(osmID int64) (int, bool) {
+	i, found := slices.BinarySearchFunc(g.byID, osmID, func(v int32, id int64) int {
+		switch {
+		case g.ids[v] < id:
+			return -1
+		case g.ids[v] > id:
+			return 1
+		}
+		return 0
+	})
+	if !found {
+		return -1, false
+	}
+	return int(g.byID[i]), true
+}
+
+// Degree returns the number of segments at node i.
+func (g *Graph) Degree(i int) int { return int(g.first[i+1] - g.first[i]) }
+
+// MemoryBytes returns the memory held by the graph's arrays, the snapping grid
+// included.
+func (g *Graph) MemoryBytes() int {
+	n := int(unsafe.Sizeof(*g))
+	n += cap(g.first)*4 + cap(g.to)*4 + cap(g.length)*8 + cap(g.ids)*8 + cap(g.coords)*8 + cap(g.byID)*4
+	n += cap(g.grid.start)*4 + cap(g.grid.items)*4
+	return n
+}
+
+// BytesPerEdge returns MemoryBytes divided by the number of directed edges.
+func (g *Graph) BytesPerEdge() float64 {
+	if len(g.to) == 0 {
+		return 0
+	}
+	return float64(g.MemoryBytes()) / float64(len(g.to))
+}
+
+// edgeSource returns the node an edge leaves from.
+func (g *Graph) edgeSource(e int32) int32 {
+	i, _ := slices.BinarySearch(g.first, e+1)
+	return int32(i - 1)
+}
+
+// NodeSample is a node picked by SampleNodes.
+type NodeSample struct {
+	Index int   // node index in the graph
+	ID    int64 // OpenStreetMap id
+	Point Point
+}
+
+// SampleNodes picks n distinct nodes at random, the same ones for the same seed
+// and the same network whatever the internal order of the nodes (the pick is
+// made among the nodes sorted by OpenStreetMap id). Benchmarks use it to give
+// every engine the same origins and facilities. With n at least Nodes(), every
+// node is returned in id order.
+func (g *Graph) SampleNodes(seed uint64, n int) []NodeSample {
+	total := len(g.byID)
+	if n <= 0 {
+		return nil
+	}
+	pick := make([]int32, total)
+	for i := range pick {
+		pick[i] = int32(i)
+	}
+	if n < total {
+		rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+		for i := range n {
+			j := i + rng.IntN(total-i)
+			pick[i], pick[j] = pick[j], pick[i]
+		}
+		pick = pick[:n]
+	}
+	out := make([]NodeSample, len(pick))
+	for k, p := range pick {
+		v := int(g.byID[p])
+		out[k] = NodeSample{Index: v, ID: g.ids[v], Point: g.NodePoint(v)}
+	}
+	return out
+}
+
+// WriteOSM writes the walk network as OpenStreetMap XML: its nodes, and every
+// segment as a two-node way tagged highway=footway. Another engine that loads
+// this file (OSMnx's graph_from_xml with simplify=False and retain_all=True, for
+// one) works on exactly the same graph.
+func (g *Graph) WriteOSM(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var b []byte
+	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<osm version="0.6" generator="gengxin network">`+"\n"...)
+	flush := func() error {
+		if len(b) < 32<<10 {
+			return nil
+		}
+		_, err := bw.Write(b)
+		b = b[:0]
+		return err
+	}
+	for _, v := range g.byID {
+		c := g.coords[v]
+		b = append(b, ` <node id="`...)
+		b = strconv.AppendInt(b, g.ids[v], 10)
+		b = append(b, `" lat="`...)
+		b = appendFixed7(b, c.lat)
+		b = append(b, `" lon="`...)
+		b = appendFixed7(b, c.lon)
+		b = append(b, "\" version=\"1\"/>\n"...)
+		if err := flush(); err != nil {
+			return fmt.Errorf("write walk network: %w", err)
+		}
+	}
+	way := int64(0)
+	for u := range int32(len(g.ids)) {
+		for e := g.first[u]; e < g.first[u+1]; e++ {
+			v := g.to[e]
+			if v < u {
+				continue
+			}
+			way++
+			b = append(b, ` <way id="`...)
+			b = strconv.AppendInt(b, way, 10)
+			b = append(b, "\" version=\"1\">\n  <nd ref=\""...)
+			b = strconv.AppendInt(b, g.ids[u], 10)
+			b = append(b, "\"/>\n  <nd ref=\""...)
+			b = strconv.AppendInt(b, g.ids[v], 10)
+			b = append(b, "\"/>\n  <tag k=\"highway\" v=\"footway\"/>\n </way>\n"...)
+			if err := flush(); err != nil {
+				return fmt.Errorf("write walk network: %w", err)
+			}
+		}
+	}
+	b = append(b, "</osm>\n"...)
+	if _, err := bw.Write(b); err != nil {
+		return fmt.Errorf("write walk network: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write walk network: %w", err)
+	}
+	return nil
+}
+
+// appendFixed7 writes a coordinate in 1e-7 degree as a decimal with 7 places.
+func appendFixed7(b []byte, v int32) []byte {
+	x := int64(v)
+	if x < 0 {
+		b = append(b, '-')
+		x = -x
+	}
+	b = strconv.AppendInt(b, x/coordScale, 10)
+	frac := x % coordScale
+	b = append(b, '.')
+	s := strconv.FormatInt(frac+coordScale, 10) // "1" followed by 7 digits
+	return append(b, s[1:]...)
+}
+
+// Builder collects nodes and walkable ways and builds a Graph. ReadOSM uses it;
+// tests and generators can use it directly.
+type Builder struct {
+	ids   []int64
+	pts   []Point
+	refs  []int64
+	ends  []int // end of each way in refs
+	stats BuildStats
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder { return &Builder{} }
+
+// AddNode adds a node. A node with an invalid position is left out, as if it
+// were missing; when an id is added twice, the last position counts.
+func (b *Builder) AddNode(id int64, p Point) {
+	if geo.ValidLonLat(p.Lon, p.Lat) != nil {
+		b.stats.BadNodes++
+		return
+	}
+	b.ids = append(b.ids, id)
+	b.pts = append(b.pts, p)
+}
+
+// AddWay adds a walkable way through nodes given by id. The order of AddNode and
+// AddWay calls does not matter.
+func (b *Builder) AddWay(refs []int64) {
+	b.refs = append(b.refs, refs...)
+	b.ends = append(b.ends, len(b.refs))
+	b.stats.Ways++
+}
+
+// FromWays builds a graph from node positions and walkable ways given as lists
+// of node ids.
+func FromWays(nodes map[int64]Point, ways [][]int64) *Graph {
+	b := NewBuilder()
+	ids := make([]int64, 0, len(nodes))
+	for id := range nodes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		b.AddNode(id, nodes[id])
+	}
+	for _, w := range ways {
+		b.AddWay(w)
+	}
+	return b.Build()
+}
+
+// segment is an undirected segment while building, by node index.
+type segment struct {
+	a, b   int32
+	length float64
+}
+
+// Build makes the graph. The Builder should not be used afterwards.
+func (b *Builder) Build() *Graph {
+	st := b.stats
+	st.FileNodes = len(b.ids)
+	table := newIDTable(len(b.ids))
+	for i, id := range b.ids {
+		table.put(id, int32(i))
+	}
+	// Resolve references and collect the segments, by file node index.
+	res := make([]int32, len(b.refs))
+	for i, id := range b.refs {
+		v, ok := table.get(id)
+		if !ok {
+			v = -1
+			st.MissingRefs++
+		}
+		res[i] = v
+	}
+	table = idTable{}
+	used := make([]int32, len(b.ids))
+	for i := range used {
+		used[i] = -1
+	}
+	var segs []segment
+	start := 0
+	for _, end := range b.ends {
+		for j := start + 1; j < end; j++ {
+			x, y := res[j-1], res[j]
+			if x < 0 || y < 0 {
+				continue
+			}
+			if x == y {
+				st.DroppedLoops++
+				continue
+			}
+			px, py := b.pts[x], b.pts[y]
+			segs = append(segs, segment{a: x, b: y, length: geo.Haversine(px.Lon, px.Lat, py.Lon, py.Lat)})
+			used[x], used[y] = 0, 0
+		}
+		start = end
+	}
+	res = nil
+	// Number the used nodes along a Hilbert curve.
+	n := 0
+	for i := range used {
+		if used[i] == 0 {
+			used[i] = int32(n)
+			n++
+		}
+	}
+	ids := make([]int64, n)
+	coords := make([]coord, n)
+	for i, u := range used {
+		if u >= 0 {
+			ids[u] = b.ids[i]
+			p := b.pts[i]
+			coords[u] = coord{lon: int32(math.Round(p.Lon * coordScale)), lat: int32(math.Round(p.Lat * coordScale))}
+		}
+	}
+	order := hilbertOrder(coords)
+	rank := make([]int32, n) // compact index -> final index
+	for k, u := range order {
+		rank[u] = int32(k)
+	}
+	g := &Graph{ids: make([]int64, n), coords: make([]coord, n)}
+	for u := range n {
+		g.ids[rank[u]] = ids[u]
+		g.coords[rank[u]] = coords[u]
+	}
+	ids, coords, order = nil, nil, nil
+	for i := range segs {
+		s := &segs[i]
+		s.a, s.b = rank[used[s.a]], rank[used[s.b]]
+	}
+	used, rank = nil, nil
+	g.buildCSR(segs)
+	st.Segments = len(g.to) / 2
+	g.stats = st
+	g.byID = make([]int32, n)
+	for i := range g.byID {
+		g.byID[i] = int32(i)
+	}
+	slices.SortFunc(g.byID, func(x, y int32) int {
+		switch {
+		case g.ids[x] < g.ids[y]:
+			return -1
+		case g.ids[x] > g.ids[y]:
+			return 1
+		}
+		return 0
+	})
+	g.grid = buildGrid(g)
+	*b = Builder{}
+	return g
+}
+
+// buildCSR fills first, to and length from the segments, both ways, keeping one
+// edge per pair of nodes.
+func (g *Graph) buildCSR(segs []segment) {
+	n := len(g.ids)
+	first := make([]int32, n+1)
+	for _, s := range segs {
+		first[s.a+1]++
+		first[s.b+1]++
+	}
+	for v := range n {
+		first[v+1] += first[v]
+	}
+	m := int(first[n])
+	to := make([]int32, m)
+	length := make([]float64, m)
+	fill := slices.Clone(first[:n])
+	for _, s := range segs {
+		to[fill[s.a]], length[fill[s.a]] = s.b, s.length
+		fill[s.a]++
+		to[fill[s.b]], length[fill[s.b]] = s.a, s.length
+		fill[s.b]++
+	}
+	// Sort each adjacency by target and drop repeated segments.
+	w := int32(0)
+	for v := range n {
+		lo, hi := first[v], first[v+1]
+		first[v] = w
+		for i := lo + 1; i < hi; i++ { // insertion sort: adjacencies are short
+			for j := i; j > lo && to[j] < to[j-1]; j-- {
+				to[j], to[j-1] = to[j-1], to[j]
+				length[j], length[j-1] = length[j-1], length[j]
+			}
+		}
+		for i := lo; i < hi; i++ {
+			if i > lo && to[i] == to[i-1] {
+				length[w-1] = min(length[w-1], length[i])
+				continue
+			}
+			to[w], length[w] = to[i], length[i]
+			w++
+		}
+	}
+	first[n] = w
+	g.first = first
+	g.to, g.length = to, length
+	if int(w) != m {
+		g.to = slices.Clone(to[:w])
+		g.length = slices.Clone(length[:w])
+	}
+}
+
+// hilbertOrder returns the node indices sorted along a Hilbert curve over the
+// bounding box of the nodes.
+func hilbertOrder(cs []coord) []int32 {
+	out := make([]int32, len(cs))
+	if len(cs) == 0 {
+		return out
+	}
+	minX, minY, maxX, maxY := cs[0].lon, cs[0].lat, cs[0].lon, cs[0].lat
+	for _, c := range cs {
+		minX, maxX = min(minX, c.lon), max(maxX, c.lon)
+		minY, maxY = min(minY, c.lat), max(maxY, c.lat)
+	}
+	span := max(int64(maxX)-int64(minX), int64(maxY)-int64(minY), 1)
+	keys := make([]uint64, len(cs))
+	for i, c := range cs {
+		x := uint32((int64(c.lon) - int64(minX)) * 65535 / span)
+		y := uint32((int64(c.lat) - int64(minY)) * 65535 / span)
+		keys[i] = uint64(hilbertD(x, y))<<32 | uint64(i)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		out[i] = int32(uint32(k))
+	}
+	return out
+}
+
+// hilbertD returns the position of (x, y), both below 65536, along a Hilbert
+// curve filling a 65536 × 65536 square.
+func hilbertD(x, y uint32) uint32 {
+	var d uint32
+	for s := uint32(1 << 15); s > 0; s >>= 1 {
+		var rx, ry uint32
+		if x&s != 0 {
+			rx = 1
+		}
+		if y&s != 0 {
+			ry = 1
+		}
+		d += s * s * ((3 * rx) ^ ry)
+		if ry == 0 {
+			if rx == 1 {
+				x, y = 65535-x, 65535-y
+			}
+			x, y = y, x
+		}
+	}
+	return d
+}
+
+// idTable maps OpenStreetMap ids to indices: open addressing with linear
+// probing, much smaller and faster than a Go map for this job.
+type idTable struct {
+	keys  []int64
+	vals  []int32 // index+1; 0 = empty slot
+	shift uint
+	mask  uint64
+}
+
+func newIDTable(n int) idTable {
+	size, bits := 16, uint(4)
+	for size < 2*n {
+		size <<= 1
+		bits++
+	}
+	return idTable{keys: make([]int64, size), vals: make([]int32, size), shift: 64 - bits, mask: uint64(size - 1)}
+}
+
+func (t *idTable) slot(id int64) uint64 { return (uint64(id) * 0x9e3779b97f4a7c15) >> t.shift }
+
+func (t *idTable) put(id int64, v int32) {
+	i := t.slot(id)
+	for t.vals[i] != 0 {
+		if t.keys[i] == id {
+			t.vals[i] = v + 1
+			return
+		}
+		i = (i + 1) & t.mask
+	}
+	t.keys[i], t.vals[i] = id, v+1
+}
+
+func (t *idTable) get(id int64) (int32, bool) {
+	i := t.slot(id)
+	for t.vals[i] != 0 {
+		if t.keys[i] == id {
+			return t.vals[i] - 1, true
+		}
+		i = (i + 1) & t.mask
+	}
+	return 0, false
+}
