@@ -4,9 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"text/tabwriter"
+	"strings"
 	"time"
+
+	"golang.org/x/text/width"
 
 	"github.com/gengxin/gengxin/internal/app"
 	"github.com/gengxin/gengxin/internal/auth"
@@ -155,8 +158,7 @@ func printAccounts(ctx context.Context, e *env, a *app.App) {
 		return
 	}
 	fmt.Fprintf(e.stdout, "Demo accounts, password %s (demo only — change or remove them before real use):\n", demo.Password)
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  USERNAME\tROLE\tSCOPE")
+	rows := [][]string{{"USERNAME", "ROLE", "SCOPE"}}
 	for _, u := range users {
 		scope := u.RegionName
 		switch {
@@ -165,7 +167,45 @@ func printAccounts(ctx context.Context, e *env, a *app.App) {
 		case scope == "":
 			scope = "全部 (whole deployment)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s (%s)\t%s\n", u.Username, auth.RoleLabel(u.Role, "zh-CN"), u.Role, scope)
+		rows = append(rows, []string{u.Username, auth.RoleLabel(u.Role, "zh-CN") + " (" + u.Role + ")", scope})
 	}
-	tw.Flush()
+	printTable(e.stdout, rows)
+}
+
+// printTable writes rows in aligned columns, counting Chinese characters as two
+// columns wide as terminals show them.
+func printTable(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }

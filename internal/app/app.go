@@ -164,6 +164,7 @@ func (a *App) buildHandler() http.Handler {
 	handle("GET", "/metrics", "", true, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
 	handle("GET", "/static/", "", true, web.Static())
 	handle("GET", "/{$}", "", false, http.HandlerFunc(a.home))
+	handle("GET", "/api/v1/openapi.json", "", true, http.HandlerFunc(a.openAPI))
 
 	for _, r := range a.moduleRoutes() {
 		handle(r.Method, r.Pattern, auth.Permission(r.Perm), r.Public, r.Handler)

@@ -283,3 +283,34 @@ func TestEditCompound(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenAPI checks that the served document names every JSON route with a
+// summary.
+func TestOpenAPI(t *testing.T) {
+	ta := newTestApp(t, dbtest.SQLite(t))
+	resp, body := ta.do(t, "", "GET", "/api/v1/openapi.json", nil, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("openapi = %d", resp.StatusCode)
+	}
+	var doc struct {
+		OpenAPI string                                         `json:"openapi"`
+		Paths   map[string]map[string]struct{ Summary string } `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi document: %v", err)
+	}
+	n := 0
+	for _, rt := range ta.Routes() {
+		if !strings.HasPrefix(rt.Pattern, "/api/") {
+			continue
+		}
+		n++
+		op, ok := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]
+		if !ok || op.Summary == "" {
+			t.Errorf("%s %s has no summary in the OpenAPI document", rt.Method, rt.Pattern)
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d API routes", n)
+	}
+}
