@@ -3,15 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/gengxin/gengxin/internal/app"
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
 	"github.com/gengxin/gengxin/internal/db"
@@ -211,15 +214,10 @@ Manages accounts. Subcommands:
   passwd  --username NAME                                                 reads the new password from standard input
   disable --username NAME  /  enable --username NAME
 Roles: ` + strings.Join(auth.Roles(), ", ")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlags(e, "user", "user create|list|passwd|disable|enable [flags]", about)
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		return usageErr("name a subcommand: create, list, passwd, disable or enable")
+	sub, fs, err := subcommand(e, "user", about, []string{"create", "list", "passwd", "disable", "enable"}, args)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := newFlags(e, "user "+sub, "user "+sub+" --db DSN [flags]", about)
 	af := addAppFlags(fs, e, "")
 	username := fs.String("username", "", "account name")
 	role := fs.String("role", "", "role")
@@ -239,13 +237,9 @@ Roles: ` + strings.Join(auth.Roles(), ", ")
 		if *username == "" || *role == "" {
 			return usageErr("--username and --role are required")
 		}
-		var regionID int64
-		if *region != "" {
-			r, err := a.Places.RegionByCode(ctx, *region)
-			if err != nil {
-				return fmt.Errorf("region %s: %w", *region, err)
-			}
-			regionID = r.ID
+		regionID, err := regionID(ctx, a, *region)
+		if err != nil {
+			return err
 		}
 		pw, err := readPassword(e)
 		if err != nil {
@@ -298,6 +292,34 @@ Roles: ` + strings.Join(auth.Roles(), ", ")
 	return nil
 }
 
+// subcommand reads the subcommand word of a command with several (user create,
+// audit verify …) and returns a flag set for its flags; `name --help` lists them.
+func subcommand(e *env, name, about string, subs []string, args []string) (string, *flag.FlagSet, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlags(e, name, name+" "+strings.Join(subs, "|")+" [flags]", about)
+		if err := parse(fs, args); err != nil {
+			return "", nil, err
+		}
+		return "", nil, usageErr("name a subcommand: %s", strings.Join(subs, ", "))
+	}
+	if !slices.Contains(subs, args[0]) {
+		return "", nil, usageErr("unknown subcommand %q: use %s", args[0], strings.Join(subs, ", "))
+	}
+	return args[0], newFlags(e, name+" "+args[0], name+" "+args[0]+" --db DSN [flags]", about), nil
+}
+
+// regionID resolves a region code given on the command line; "" means none.
+func regionID(ctx context.Context, a *app.App, code string) (int64, error) {
+	if code == "" {
+		return 0, nil
+	}
+	r, err := a.Places.RegionByCode(ctx, code)
+	if err != nil {
+		return 0, fmt.Errorf("region %s: %w", code, err)
+	}
+	return r.ID, nil
+}
+
 func readPassword(e *env) (string, error) {
 	fmt.Fprintln(e.stderr, "password (from standard input):")
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
@@ -318,15 +340,10 @@ a role and a region scope; clients send it as "Authorization: Bearer KEY".
   create --name NAME [--role ROLE] [--region CODE]   prints the key once; store it safely
   list
   revoke --id ID`
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlags(e, "apikey", "apikey create|list|revoke [flags]", about)
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		return usageErr("name a subcommand: create, list or revoke")
+	sub, fs, err := subcommand(e, "apikey", about, []string{"create", "list", "revoke"}, args)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := newFlags(e, "apikey "+sub, "apikey "+sub+" --db DSN [flags]", about)
 	af := addAppFlags(fs, e, "")
 	name := fs.String("name", "", "what the key is for")
 	role := fs.String("role", auth.RoleDepartmentHandler, "role of the key")
@@ -346,13 +363,9 @@ a role and a region scope; clients send it as "Authorization: Bearer KEY".
 		if *name == "" {
 			return usageErr("--name is required")
 		}
-		var regionID int64
-		if *region != "" {
-			r, err := a.Places.RegionByCode(ctx, *region)
-			if err != nil {
-				return fmt.Errorf("region %s: %w", *region, err)
-			}
-			regionID = r.ID
+		regionID, err := regionID(ctx, a, *region)
+		if err != nil {
+			return err
 		}
 		key, k, err := a.Auth.CreateAPIKey(ctx, *name, *role, regionID)
 		if err != nil {
@@ -389,15 +402,10 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	about := `
   verify   checks the whole hash chain and names the first broken entry (exit 1 when broken)
   list     [--limit N] [--actor NAME] [--action PREFIX] shows the newest entries`
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlags(e, "audit", "audit verify|list [flags]", about)
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		return usageErr("name a subcommand: verify or list")
+	sub, fs, err := subcommand(e, "audit", about, []string{"verify", "list"}, args)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := newFlags(e, "audit "+sub, "audit "+sub+" --db DSN [flags]", about)
 	dsn := dbFlag(fs, e, "")
 	limit := fs.Int("limit", 50, "entries to list")
 	actor := fs.String("actor", "", "only entries of this actor")

@@ -93,8 +93,8 @@ func NewRenderer(logger *slog.Logger, tileURL, version string, extra ...map[stri
 		},
 		"add":    func(a, b int) int { return a + b },
 		"levels": func() []string { return []string{"subdistrict", "community", "grid"} },
-		// reportPage hands a sub-object to a partial while keeping T and the viewer.
-		"reportPage": func(p *Page, data any) *Page {
+		// sub hands a part of the data to a partial, keeping T and the viewer.
+		"sub": func(p *Page, data any) *Page {
 			q := *p
 			q.Data = data
 			return &q
