@@ -1,5 +1,3 @@
-//go:build checkup_walk
-
 package checkup
 
 import (
