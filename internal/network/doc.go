@@ -50,12 +50,14 @@
 // bytes), its OpenStreetMap id (8 bytes) and position (two int32 in units of
 // 1e-7 degree, OpenStreetMap's own precision: 8 bytes), and a position in the
 // id-sorted order (4 bytes); per directed edge the target node (4 bytes) and
-// the length as a float64 (8 bytes), so sums over long paths stay exact to far
-// below a millimetre; per undirected segment about one to two 4-byte entries in
-// a uniform grid used for snapping. On the Heidelberg extract this comes to about
-// 24 bytes per directed edge in all (Graph.MemoryBytes, Graph.BytesPerEdge).
-// Nodes are numbered along a Hilbert curve so that nodes near each other in
-// space are near each other in memory, which keeps searches in the caches.
+// the length as a float64 (8 bytes), so that sums over long paths stay exact
+// to far below a millimetre (lengths are computed from the positions as read,
+// before rounding); and a packed bounding-box tree for snapping, 16 bytes per
+// eight nodes and a seventh more for its upper levels. On the Heidelberg
+// extract (168,262 nodes, 354,550 directed edges) that is 24.5 bytes per
+// directed edge in all (Graph.MemoryBytes, Graph.BytesPerEdge). Nodes are
+// numbered along a Hilbert curve so that nodes near each other in space are
+// near each other in memory, which keeps searches in the caches.
 //
 // # Distances between points
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -28,7 +29,7 @@ type Graph struct {
 	ids    []int64   // OpenStreetMap id of each node
 	coords []coord   // position of each node
 	byID   []int32   // node indices sorted by OpenStreetMap id
-	grid   grid      // segments by cell, for snapping
+	tree   segTree   // segments by place, for snapping
 	stats  BuildStats
 
 	searchers sync.Pool // of *Searcher
@@ -87,12 +88,12 @@ func (g *Graph) NodeIndex(osmID int64) (int, bool) {
 // Degree returns the number of segments at node i.
 func (g *Graph) Degree(i int) int { return int(g.first[i+1] - g.first[i]) }
 
-// MemoryBytes returns the memory held by the graph's arrays, the snapping grid
+// MemoryBytes returns the memory held by the graph's arrays, the snapping index
 // included.
 func (g *Graph) MemoryBytes() int {
 	n := int(unsafe.Sizeof(*g))
 	n += cap(g.first)*4 + cap(g.to)*4 + cap(g.length)*8 + cap(g.ids)*8 + cap(g.coords)*8 + cap(g.byID)*4
-	n += cap(g.grid.start)*4 + cap(g.grid.items)*4
+	n += g.tree.bytes()
 	return n
 }
 
@@ -102,12 +103,6 @@ func (g *Graph) BytesPerEdge() float64 {
 		return 0
 	}
 	return float64(g.MemoryBytes()) / float64(len(g.to))
-}
-
-// edgeSource returns the node an edge leaves from.
-func (g *Graph) edgeSource(e int32) int32 {
-	i, _ := slices.BinarySearch(g.first, e+1)
-	return int32(i - 1)
 }
 
 // NodeSample is a node picked by SampleNodes.
@@ -284,92 +279,129 @@ func (b *Builder) Build() *Graph {
 	for i, id := range b.ids {
 		table.put(id, int32(i))
 	}
-	// Resolve references and collect the segments, by file node index.
-	res := make([]int32, len(b.refs))
-	for i, id := range b.refs {
-		v, ok := table.get(id)
-		if !ok {
-			v = -1
-			st.MissingRefs++
-		}
-		res[i] = v
-	}
-	table = idTable{}
+	// Resolve the references and collect the segments, by file node index.
+	segs := make([]segment, 0, len(b.refs))
 	used := make([]int32, len(b.ids))
-	for i := range used {
-		used[i] = -1
-	}
-	var segs []segment
 	start := 0
 	for _, end := range b.ends {
-		for j := start + 1; j < end; j++ {
-			x, y := res[j-1], res[j]
-			if x < 0 || y < 0 {
+		prev := int32(-1)
+		for j := start; j < end; j++ {
+			v, ok := table.get(b.refs[j])
+			if !ok {
+				st.MissingRefs++
+				prev = -1
 				continue
 			}
-			if x == y {
+			if prev == v {
 				st.DroppedLoops++
 				continue
 			}
-			px, py := b.pts[x], b.pts[y]
-			segs = append(segs, segment{a: x, b: y, length: geo.Haversine(px.Lon, px.Lat, py.Lon, py.Lat)})
-			used[x], used[y] = 0, 0
+			if prev >= 0 {
+				segs = append(segs, segment{a: prev, b: v})
+				used[prev], used[v] = 1, 1
+			}
+			prev = v
 		}
 		start = end
 	}
-	res = nil
-	// Number the used nodes along a Hilbert curve.
+	table = idTable{}
+	// Number the used nodes along a space-filling curve.
 	n := 0
 	for i := range used {
-		if used[i] == 0 {
+		if used[i] != 0 {
 			used[i] = int32(n)
 			n++
+		} else {
+			used[i] = -1
 		}
 	}
-	ids := make([]int64, n)
 	coords := make([]coord, n)
 	for i, u := range used {
 		if u >= 0 {
-			ids[u] = b.ids[i]
 			p := b.pts[i]
 			coords[u] = coord{lon: int32(math.Round(p.Lon * coordScale)), lat: int32(math.Round(p.Lat * coordScale))}
 		}
 	}
 	order := hilbertOrder(coords)
-	rank := make([]int32, n) // compact index -> final index
-	for k, u := range order {
-		rank[u] = int32(k)
-	}
+	rank := make([]int32, len(b.ids)) // file index -> final index
 	g := &Graph{ids: make([]int64, n), coords: make([]coord, n)}
-	for u := range n {
-		g.ids[rank[u]] = ids[u]
-		g.coords[rank[u]] = coords[u]
+	compactToFinal := make([]int32, n)
+	for k, u := range order {
+		compactToFinal[u] = int32(k)
 	}
-	ids, coords, order = nil, nil, nil
-	for i := range segs {
-		s := &segs[i]
-		s.a, s.b = rank[used[s.a]], rank[used[s.b]]
+	for i, u := range used {
+		if u < 0 {
+			rank[i] = -1
+			continue
+		}
+		k := compactToFinal[u]
+		rank[i] = k
+		g.ids[k] = b.ids[i]
+		g.coords[k] = coords[u]
 	}
-	used, rank = nil, nil
+	coords, order, compactToFinal, used = nil, nil, nil, nil
+	// Lengths from the positions as given (not rounded to 1e-7 degree), with
+	// the cosine of each latitude worked out once.
+	rad := make([]float64, n)
+	cos := make([]float64, n)
+	lon := make([]float64, n)
+	for i, k := range rank {
+		if k >= 0 {
+			p := b.pts[i]
+			rad[k] = p.Lat * math.Pi / 180
+			cos[k] = math.Cos(rad[k])
+			lon[k] = p.Lon
+		}
+	}
+	parallel(len(segs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sg := &segs[i]
+			x, y := rank[sg.a], rank[sg.b]
+			sg.a, sg.b = x, y
+			sg.length = haversine(rad[x], cos[x], lon[x], rad[y], cos[y], lon[y])
+		}
+	})
+	rad, cos, lon, rank = nil, nil, nil, nil
 	g.buildCSR(segs)
+	segs = nil
 	st.Segments = len(g.to) / 2
 	g.stats = st
 	g.byID = make([]int32, n)
-	for i := range g.byID {
+	keys := make([]uint64, n)
+	for i, id := range g.ids {
+		keys[i] = uint64(id) ^ 1<<63 // signed order as unsigned
 		g.byID[i] = int32(i)
 	}
-	slices.SortFunc(g.byID, func(x, y int32) int {
-		switch {
-		case g.ids[x] < g.ids[y]:
-			return -1
-		case g.ids[x] > g.ids[y]:
-			return 1
-		}
-		return 0
-	})
-	g.grid = buildGrid(g)
+	radixSort(keys, g.byID)
+	g.tree = buildTree(g)
 	*b = Builder{}
 	return g
+}
+
+// haversine is geo.Haversine with the latitudes in radians and their cosines
+// given: the same operations in the same order, so the same result.
+func haversine(p1, cos1, lon1, p2, cos2, lon2 float64) float64 {
+	dp := p2 - p1
+	dl := (lon2 - lon1) * math.Pi / 180
+	s1, s2 := math.Sin(dp/2), math.Sin(dl/2)
+	h := s1*s1 + cos1*cos2*s2*s2
+	h = min(max(h, 0), 1)
+	return 2 * geo.EarthRadius * math.Asin(math.Sqrt(h))
+}
+
+// parallel calls fn on parts of 0..n, on all processors for large n.
+func parallel(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), 1+n/16384)
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		wg.Go(func() { fn(lo, min(lo+chunk, n)) })
+	}
+	wg.Wait()
 }
 
 // buildCSR fills first, to and length from the segments, both ways, keeping one
@@ -438,22 +470,24 @@ func hilbertOrder(cs []coord) []int32 {
 	span := max(int64(maxX)-int64(minX), int64(maxY)-int64(minY), 1)
 	keys := make([]uint64, len(cs))
 	for i, c := range cs {
-		x := uint32((int64(c.lon) - int64(minX)) * 65535 / span)
-		y := uint32((int64(c.lat) - int64(minY)) * 65535 / span)
-		keys[i] = uint64(hilbertD(x, y))<<32 | uint64(i)
+		x := uint32((int64(c.lon) - int64(minX)) * (hilbertSide - 1) / span)
+		y := uint32((int64(c.lat) - int64(minY)) * (hilbertSide - 1) / span)
+		keys[i] = uint64(hilbertD(x, y))
+		out[i] = int32(i)
 	}
-	slices.Sort(keys)
-	for i, k := range keys {
-		out[i] = int32(uint32(k))
-	}
+	radixSort(keys, out)
 	return out
 }
 
-// hilbertD returns the position of (x, y), both below 65536, along a Hilbert
-// curve filling a 65536 × 65536 square.
+// hilbertSide is the side of the square the Hilbert curve fills: 2048 cells
+// along the longer side of the network's box, a few tens of metres for a city.
+const hilbertSide = 1 << 11
+
+// hilbertD returns the position of (x, y), both below hilbertSide, along a
+// Hilbert curve filling a hilbertSide × hilbertSide square.
 func hilbertD(x, y uint32) uint32 {
 	var d uint32
-	for s := uint32(1 << 15); s > 0; s >>= 1 {
+	for s := uint32(hilbertSide / 2); s > 0; s >>= 1 {
 		var rx, ry uint32
 		if x&s != 0 {
 			rx = 1
@@ -464,7 +498,7 @@ func hilbertD(x, y uint32) uint32 {
 		d += s * s * ((3 * rx) ^ ry)
 		if ry == 0 {
 			if rx == 1 {
-				x, y = 65535-x, 65535-y
+				x, y = hilbertSide-1-x, hilbertSide-1-y
 			}
 			x, y = y, x
 		}

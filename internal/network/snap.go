@@ -60,85 +60,134 @@ func (g *Graph) Snap(p Point, maxSnap float64) Snapped {
 	if !(maxSnap > 0) {
 		maxSnap = DefaultMaxSnap
 	}
-	gr := &g.grid
-	if gr.nx == 0 || geo.ValidLonLat(p.Lon, p.Lat) != nil {
+	if len(g.tree.levels) == 0 || geo.ValidLonLat(p.Lon, p.Lat) != nil {
 		return Snapped{}
 	}
-	kx := metresPerDegree * math.Cos(p.Lat*math.Pi/180)
-	ky := metresPerDegree
-	// Far from the whole network: no need to look at cells.
-	bx := min(max(p.Lon, gr.minLon), gr.maxLon)
-	by := min(max(p.Lat, gr.minLat), gr.maxLat)
-	if math.Hypot((bx-p.Lon)*kx, (by-p.Lat)*ky)*0.99 > maxSnap+1 {
+	q := snapQuery{
+		g: g, p: p,
+		kx:    metresPerDegree * math.Cos(p.Lat*math.Pi/180),
+		ky:    metresPerDegree,
+		best:  math.Inf(1),
+		bound: maxSnap*1.001 + 0.01, // the local metric is not quite the great circle
+		seg:   segRef{u: -1},
+	}
+	top := len(g.tree.levels) - 1
+	q.visit(top, 0, len(g.tree.levels[top]))
+	if q.seg.u < 0 {
 		return Snapped{}
 	}
-	cellMin := min(gr.cellLat*ky, gr.cellLon*kx)
-	cx := min(max(int(math.Floor((p.Lon-gr.minLon)/gr.cellLon)), 0), gr.nx-1)
-	cy := min(max(int(math.Floor((p.Lat-gr.minLat)/gr.cellLat)), 0), gr.ny-1)
-	best, bestE, bestT := math.Inf(1), int32(-1), 0.0
-	consider := func(cell int) {
-		for _, e := range gr.items[gr.start[cell]:gr.start[cell+1]] {
-			u := g.edgeSource(e)
-			a, b := g.coords[u], g.coords[g.to[e]]
-			ax := (float64(a.lon)/coordScale - p.Lon) * kx
-			ay := (float64(a.lat)/coordScale - p.Lat) * ky
-			dx := (float64(b.lon)/coordScale-p.Lon)*kx - ax
-			dy := (float64(b.lat)/coordScale-p.Lat)*ky - ay
-			t := 0.0
-			if l2 := dx*dx + dy*dy; l2 > 0 {
-				t = min(max(-(ax*dx+ay*dy)/l2, 0), 1)
-			}
-			px, py := ax+t*dx, ay+t*dy
-			if d := math.Sqrt(px*px + py*py); d < best {
-				best, bestE, bestT = d, e, t
-			}
-		}
-	}
-	maxRing := max(gr.nx, gr.ny)
-	for r := 0; r <= maxRing; r++ {
-		// Every cell of ring r is at least r-1 whole cells away from the point.
-		if r >= 2 && float64(r-2)*cellMin > min(best, maxSnap*1.01+1) {
-			break
-		}
-		for y := cy - r; y <= cy+r; y++ {
-			if y < 0 || y >= gr.ny {
-				continue
-			}
-			if y == cy-r || y == cy+r {
-				for x := max(cx-r, 0); x <= min(cx+r, gr.nx-1); x++ {
-					consider(y*gr.nx + x)
-				}
-				continue
-			}
-			if x := cx - r; x >= 0 {
-				consider(y*gr.nx + x)
-			}
-			if x := cx + r; x < gr.nx {
-				consider(y*gr.nx + x)
-			}
-		}
-	}
-	if bestE < 0 {
-		return Snapped{}
-	}
-	u, v := g.edgeSource(bestE), g.to[bestE]
+	u, v, t := q.seg.u, q.seg.v, q.t
+	length := g.segmentLength(u, v)
 	a, b := g.coords[u].point(), g.coords[v].point()
-	at := Point{Lon: a.Lon + bestT*(b.Lon-a.Lon), Lat: a.Lat + bestT*(b.Lat-a.Lat)}
-	s := Snapped{OK: true, At: at, u: u, v: v, SnapDist: geo.Haversine(p.Lon, p.Lat, at.Lon, at.Lat)}
-	switch bestT {
+	s := Snapped{OK: true, u: u, v: v}
+	switch t {
 	case 0:
-		s.At, s.du, s.dv = a, 0, g.length[bestE]
+		s.At, s.du, s.dv = a, 0, length
 	case 1:
-		s.At, s.du, s.dv = b, g.length[bestE], 0
+		s.At, s.du, s.dv = b, length, 0
 	default:
-		s.du = geo.Haversine(a.Lon, a.Lat, at.Lon, at.Lat)
-		s.dv = geo.Haversine(at.Lon, at.Lat, b.Lon, b.Lat)
+		s.At = Point{Lon: a.Lon + t*(b.Lon-a.Lon), Lat: a.Lat + t*(b.Lat-a.Lat)}
+		// The two parts, measured on the great circle, are scaled to add up
+		// to the segment's length exactly, so that passing a snapped point
+		// costs the same as passing the segment. They differ only by the
+		// rounding of the nodes to 1e-7 degree.
+		du := geo.Haversine(a.Lon, a.Lat, s.At.Lon, s.At.Lat)
+		dv := geo.Haversine(s.At.Lon, s.At.Lat, b.Lon, b.Lat)
+		if du+dv > 0 {
+			s.du = length * (du / (du + dv))
+		}
+		s.dv = max(length-s.du, 0)
 	}
 	s.SnapDist = geo.Haversine(p.Lon, p.Lat, s.At.Lon, s.At.Lat)
 	if s.SnapDist > maxSnap {
 		return Snapped{}
 	}
 	return s
+}
+
+// snapQuery is one nearest-segment search. Distances are measured in a local
+// equirectangular projection around the point, which at these distances is the
+// great circle to a few parts per million.
+type snapQuery struct {
+	g      *Graph
+	p      Point
+	kx, ky float64 // metres per degree of longitude and latitude at the point
+	best   float64 // distance to the best segment so far
+	bound  float64 // farthest distance of interest
+	seg    segRef  // best segment so far
+	t      float64 // position of the projection on it, 0 at u, 1 at v
+}
+
+// boxDist returns the distance from the point to a box, +Inf for an empty one.
+func (q *snapQuery) boxDist(b box) float64 {
+	if b.minLon > b.maxLon {
+		return math.Inf(1)
+	}
+	dx := max(float64(b.minLon)/coordScale-q.p.Lon, 0, q.p.Lon-float64(b.maxLon)/coordScale) * q.kx
+	dy := max(float64(b.minLat)/coordScale-q.p.Lat, 0, q.p.Lat-float64(b.maxLat)/coordScale) * q.ky
+	return math.Sqrt(dx*dx + dy*dy)
+}
+
+// visit looks into boxes lo..hi-1 of a tree level, nearest first, skipping
+// those farther than the best segment found.
+func (q *snapQuery) visit(level, lo, hi int) {
+	type cand struct {
+		d float64
+		i int
+	}
+	var cs [treeFanout]cand
+	n := 0
+	boxes := q.g.tree.levels[level]
+	for i := lo; i < hi; i++ {
+		c := cand{d: q.boxDist(boxes[i]), i: i}
+		if c.d > q.bound {
+			continue
+		}
+		j := n
+		for ; j > 0 && cs[j-1].d > c.d; j-- {
+			cs[j] = cs[j-1]
+		}
+		cs[j] = c
+		n++
+	}
+	for _, c := range cs[:n] {
+		if c.d > q.best || c.d > q.bound {
+			break
+		}
+		if level == 0 {
+			q.leaf(c.i)
+			continue
+		}
+		below := len(q.g.tree.levels[level-1])
+		q.visit(level-1, c.i*treeFanout, min((c.i+1)*treeFanout, below))
+	}
+}
+
+// leaf measures the segments owned by the nodes of a leaf.
+func (q *snapQuery) leaf(i int) {
+	g := q.g
+	for u := int32(i * leafNodes); u < int32(min((i+1)*leafNodes, len(g.ids))); u++ {
+		a := g.coords[u]
+		ax := (float64(a.lon)/coordScale - q.p.Lon) * q.kx
+		ay := (float64(a.lat)/coordScale - q.p.Lat) * q.ky
+		for e := g.first[u]; e < g.first[u+1]; e++ {
+			v := g.to[e]
+			if v <= u {
+				continue
+			}
+			b := g.coords[v]
+			dx := (float64(b.lon)/coordScale-q.p.Lon)*q.kx - ax
+			dy := (float64(b.lat)/coordScale-q.p.Lat)*q.ky - ay
+			t := 0.0
+			if l2 := dx*dx + dy*dy; l2 > 0 {
+				t = min(max(-(ax*dx+ay*dy)/l2, 0), 1)
+			}
+			px, py := ax+t*dx, ay+t*dy
+			if d := math.Sqrt(px*px + py*py); d < q.best {
+				q.best, q.seg, q.t = d, segRef{u: u, v: v}, t
+			}
+		}
+	}
 }
 
 // SnapAll snaps every point; see Snap.
@@ -165,100 +214,91 @@ func (g *Graph) SnapAll(ps []Point, maxSnap float64) []Snapped {
 	return out
 }
 
-// grid is a uniform grid over the network's bounding box; each cell lists the
-// segments (as the directed edge from the lower to the higher node index) that
-// cross it.
-type grid struct {
-	minLon, minLat, maxLon, maxLat float64 // bounding box, degrees
-	cellLon, cellLat               float64 // cell size, degrees
-	nx, ny                         int
-	start                          []int32 // cell c holds items[start[c]:start[c+1]]
-	items                          []int32
-}
+// segRef is a segment by its nodes, u < v.
+type segRef struct{ u, v int32 }
 
-func buildGrid(g *Graph) grid {
-	var gr grid
-	if len(g.to) == 0 {
-		return gr
-	}
-	first := g.coords[0].point()
-	gr.minLon, gr.maxLon, gr.minLat, gr.maxLat = first.Lon, first.Lon, first.Lat, first.Lat
-	for i := range g.coords {
-		p := g.coords[i].point()
-		gr.minLon, gr.maxLon = min(gr.minLon, p.Lon), max(gr.maxLon, p.Lon)
-		gr.minLat, gr.maxLat = min(gr.minLat, p.Lat), max(gr.maxLat, p.Lat)
-	}
-	segs := len(g.to) / 2
-	// The cell side is the one that puts about one segment in each cell, and
-	// cells are never narrower than that anywhere in the box.
-	cosRef := max(math.Cos(max(math.Abs(gr.minLat), math.Abs(gr.maxLat))*math.Pi/180), 0.02)
-	wm := (gr.maxLon - gr.minLon) * metresPerDegree * cosRef
-	hm := (gr.maxLat - gr.minLat) * metresPerDegree
-	side := min(max(math.Sqrt(max(wm*hm, 1)/float64(segs)), 25), 2000)
-	for {
-		gr.cellLat = side / metresPerDegree
-		gr.cellLon = side / (metresPerDegree * cosRef)
-		gr.nx = int((gr.maxLon-gr.minLon)/gr.cellLon) + 1
-		gr.ny = int((gr.maxLat-gr.minLat)/gr.cellLat) + 1
-		if gr.nx*gr.ny <= 4*segs+64 {
-			break
+// segmentLength returns the length of the segment between nodes u and v.
+func (g *Graph) segmentLength(u, v int32) float64 {
+	for e := g.first[u]; e < g.first[u+1]; e++ {
+		if g.to[e] == v {
+			return g.length[e]
 		}
-		side *= 1.5
 	}
-	count := make([]int32, gr.nx*gr.ny+1)
-	g.eachSegment(func(e int32, a, b Point) {
-		gr.cells(a, b, func(c int) { count[c+1]++ })
-	})
-	for c := range gr.nx * gr.ny {
-		count[c+1] += count[c]
-	}
-	gr.items = make([]int32, count[gr.nx*gr.ny])
-	fill := count[:gr.nx*gr.ny]
-	fill = append([]int32(nil), fill...)
-	g.eachSegment(func(e int32, a, b Point) {
-		gr.cells(a, b, func(c int) {
-			gr.items[fill[c]] = e
-			fill[c]++
-		})
-	})
-	gr.start = count
-	return gr
+	return math.NaN()
 }
 
-// eachSegment calls fn for every undirected segment, as the edge from its lower
-// to its higher node.
-func (g *Graph) eachSegment(fn func(e int32, a, b Point)) {
-	for u := range int32(len(g.ids)) {
-		for e := g.first[u]; e < g.first[u+1]; e++ {
-			if v := g.to[e]; v > u {
-				fn(e, g.coords[u].point(), g.coords[v].point())
+// Shape of the segment tree.
+const (
+	leafNodes  = 8 // nodes per leaf
+	treeFanout = 8 // boxes per box of the level above
+)
+
+// segTree is a packed bounding-box tree over the segments. Each segment belongs
+// to its lower node; a leaf covers leafNodes consecutive nodes (consecutive along
+// the Hilbert curve, so near each other) and the box of the segments they own.
+// Level 0 holds the leaves; each level above groups treeFanout boxes, up to a
+// top level of at most treeFanout boxes.
+type segTree struct {
+	levels [][]box
+}
+
+// box is a bounding box in units of 1e-7 degree; empty when minLon > maxLon.
+type box struct{ minLon, minLat, maxLon, maxLat int32 }
+
+var emptyBox = box{minLon: math.MaxInt32, minLat: math.MaxInt32, maxLon: math.MinInt32, maxLat: math.MinInt32}
+
+func (b *box) add(c coord) {
+	b.minLon, b.maxLon = min(b.minLon, c.lon), max(b.maxLon, c.lon)
+	b.minLat, b.maxLat = min(b.minLat, c.lat), max(b.maxLat, c.lat)
+}
+
+func (b *box) union(o box) {
+	b.minLon, b.maxLon = min(b.minLon, o.minLon), max(b.maxLon, o.maxLon)
+	b.minLat, b.maxLat = min(b.minLat, o.minLat), max(b.maxLat, o.maxLat)
+}
+
+func buildTree(g *Graph) segTree {
+	n := len(g.ids)
+	if len(g.to) == 0 {
+		return segTree{}
+	}
+	leaves := make([]box, (n+leafNodes-1)/leafNodes)
+	for i := range leaves {
+		b := emptyBox
+		for u := int32(i * leafNodes); u < int32(min((i+1)*leafNodes, n)); u++ {
+			owns := false
+			for e := g.first[u]; e < g.first[u+1]; e++ {
+				if v := g.to[e]; v > u {
+					b.add(g.coords[v])
+					owns = true
+				}
+			}
+			if owns {
+				b.add(g.coords[u])
 			}
 		}
+		leaves[i] = b
 	}
+	t := segTree{levels: [][]box{leaves}}
+	for prev := leaves; len(prev) > treeFanout; {
+		next := make([]box, (len(prev)+treeFanout-1)/treeFanout)
+		for j := range next {
+			b := emptyBox
+			for _, c := range prev[j*treeFanout : min((j+1)*treeFanout, len(prev))] {
+				b.union(c)
+			}
+			next[j] = b
+		}
+		t.levels = append(t.levels, next)
+		prev = next
+	}
+	return t
 }
 
-// cells calls fn for every cell the straight segment a–b (in degrees) crosses.
-func (gr *grid) cells(a, b Point, fn func(cell int)) {
-	x0, y0 := (a.Lon-gr.minLon)/gr.cellLon, (a.Lat-gr.minLat)/gr.cellLat
-	x1, y1 := (b.Lon-gr.minLon)/gr.cellLon, (b.Lat-gr.minLat)/gr.cellLat
-	if x0 > x1 {
-		x0, y0, x1, y1 = x1, y1, x0, y0
+func (t *segTree) bytes() int {
+	n := 0
+	for _, l := range t.levels {
+		n += cap(l) * 16
 	}
-	clampX := func(v float64) int { return min(max(int(math.Floor(v)), 0), gr.nx-1) }
-	clampY := func(v float64) int { return min(max(int(math.Floor(v)), 0), gr.ny-1) }
-	const eps = 1e-9
-	for cx := clampX(x0 - eps); cx <= clampX(x1+eps); cx++ {
-		ya, yb := y0, y1
-		if x1 > x0 {
-			xa, xb := max(x0, float64(cx)), min(x1, float64(cx+1))
-			ya = y0 + (xa-x0)*(y1-y0)/(x1-x0)
-			yb = y0 + (xb-x0)*(y1-y0)/(x1-x0)
-		}
-		if ya > yb {
-			ya, yb = yb, ya
-		}
-		for cy := clampY(ya - eps); cy <= clampY(yb+eps); cy++ {
-			fn(cy*gr.nx + cx)
-		}
-	}
+	return n
 }
