@@ -40,6 +40,7 @@ func commands() []command {
 		{"demo", "create the demo district (first run) and serve it", cmdDemo},
 		{"import", "import places from a CSV, GeoJSON or OpenStreetMap file", cmdImport},
 		{"export", "export places as CSV, Excel or GeoJSON", cmdExport},
+		{"checkup", "run the city health check", cmdCheckup},
 		{"migrate", "bring the database schema up to date, or show its status", cmdMigrate},
 		{"user", "create, list and change accounts", cmdUser},
 		{"apikey", "create, list and revoke API keys for other systems", cmdAPIKey},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/checkup"
 	"github.com/gengxin/gengxin/internal/db"
 	"github.com/gengxin/gengxin/internal/pii"
 	"github.com/gengxin/gengxin/internal/places"
@@ -59,6 +60,7 @@ type App struct {
 	Audit   *audit.Log
 	Auth    *auth.Service
 	Places  *places.Store
+	Checkup *checkup.Service
 	Render  *web.Renderer
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
@@ -110,6 +112,9 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 		Places:  places.NewStore(d, box, log, cfg.Now),
 		Logger:  logger,
 		Metrics: prometheus.NewRegistry(),
+	}
+	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
+		return nil, err
 	}
 	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages())
 	if err != nil {
@@ -185,6 +190,7 @@ func (a *App) moduleRoutes() []web.Route {
 	out = append(out, auth.NewHandlers(a.Auth, a.Render, a.Logger, a.Config.SecureCookies, a.Config.Demo).Routes()...)
 	out = append(out, places.NewHandlers(a.Places, a.Render, a.Audit, a.Logger).Routes()...)
 	out = append(out, places.NewImportHandlers(a.Places, a.Render, a.Logger).Routes()...)
+	out = append(out, checkup.NewHandlers(a.Checkup, a.Places, a.Render, a.Logger, a.Config.Now).Routes()...)
 	ah := audit.NewHandlers(a.Audit, a.Render, a.Logger)
 	out = append(out,
 		web.Route{Method: "GET", Pattern: "/audit", Perm: string(auth.AuditRead), Handler: ah.Page},

@@ -191,6 +191,31 @@ func TestBrowserDemo(t *testing.T) {
 	if n := run(t, ctx, "search rows", chromedp.Evaluate[int](`document.querySelectorAll("#results tr").length`)); n == 0 {
 		t.Error("typing in the search box found nothing")
 	}
+	// The health check the demo ran at first start, as the community worker sees it.
+	do(t, ctx, "compound card", chromedp.Navigate(fmt.Sprintf("%s/compounds/%d", srv.URL, cs[0].ID)), chromedp.WaitVisible(chromedp.CSS("#life-circle table")))
+	if n := run(t, ctx, "card rows", chromedp.Evaluate[int](`document.querySelectorAll("#life-circle tbody tr").length`)); n < 5 {
+		t.Errorf("life-circle card has %d rows", n)
+	}
+	do(t, ctx, "checkup", chromedp.Navigate(srv.URL+"/checkup"), chromedp.WaitVisible(chromedp.CSS("table.results")), shot("checkup"))
+	if n := run(t, ctx, "result rows", chromedp.Evaluate[int](`document.querySelectorAll("table.results tbody tr").length`)); n < 15 {
+		t.Errorf("checkup overview shows %d indicator rows", n)
+	}
+	do(t, ctx, "findings", chromedp.Navigate(srv.URL+"/checkup/findings?indicator=housing.gas_pipe_age"), chromedp.WaitVisible(chromedp.CSS("#findings")))
+	dots := run(t, ctx, "finding dots", chromedp.Poll[string](`document.getElementById("findings-map").dataset.findings`, chromedp.WithPollingTimeout(30*time.Second)))
+	do(t, ctx, "findings shot", shot("findings"))
+	if dots == "" || dots == "0" || dots == "error" {
+		t.Errorf("findings map shows %q findings", dots)
+	}
+	do(t, ctx, "finding", chromedp.Click(chromedp.CSS("#findings tbody tr a")), chromedp.WaitVisible(chromedp.CSS("#status-form")),
+		chromedp.SetValue(chromedp.CSS("#status-form select"), "in_project"), chromedp.SendKeys(chromedp.CSS("#note"), "renovation 2027"),
+		chromedp.Click(chromedp.CSS("#status-form button")), chromedp.WaitVisible(chromedp.CSS(".flash")), shot("finding"))
+	if st := run(t, ctx, "finding status", chromedp.Text(chromedp.CSS("#finding-status"))); st != "已纳入项目" {
+		t.Errorf("finding status after the change = %q", st)
+	}
+	do(t, ctx, "report", chromedp.Navigate(srv.URL+"/checkup/report"), chromedp.WaitVisible(chromedp.CSS(`#chart-failing[data-ready="1"]`)), shot("report"))
+	if n := run(t, ctx, "chart canvases", chromedp.Evaluate[int](`document.querySelectorAll("#chart-failing canvas, #chart-coverage canvas").length`)); n < 2 {
+		t.Errorf("report draws %d charts", n)
+	}
 	do(t, ctx, "residents", chromedp.Navigate(srv.URL+"/residents"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if h := run(t, ctx, "residents heading", chromedp.Text(chromedp.CSS("h1"))); h != "居民认证" {
 		t.Errorf("/residents heading %q", h)

@@ -1,13 +1,17 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
 
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/checkup"
 	"github.com/gengxin/gengxin/internal/demo"
+	"github.com/gengxin/gengxin/internal/places"
+	"github.com/gengxin/gengxin/internal/web"
 )
 
 // HasPlaces reports whether the database holds any region yet.
@@ -19,10 +23,12 @@ func (a *App) HasPlaces(ctx context.Context) (bool, error) {
 	return n > 0, nil
 }
 
-// LoadDemo generates the demo district, writes it in one transaction and
-// creates one account per role, the resident verified for a household.
+// LoadDemo generates the demo district, writes it in one transaction, creates
+// one account per role (the resident verified for a household), stores the
+// district's street network as the walk network and runs a first health check,
+// so that findings exist when a new user looks.
 func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
-	ds, _, err := demo.Generate(opts)
+	ds, streets, err := demo.Generate(opts)
 	if err != nil {
 		return fmt.Errorf("generate demo: %w", err)
 	}
@@ -32,6 +38,24 @@ func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 			"buildings": len(ds.Buildings), "households": len(ds.Households), "owners": len(ds.Owners), "facilities": len(ds.Facilities)}}); err != nil {
 		return fmt.Errorf("load demo: %w", err)
 	}
+	if err := a.demoAccounts(ctx, ds); err != nil {
+		return err
+	}
+	var osm bytes.Buffer
+	if err := streets.WriteOSM(&osm); err != nil {
+		return fmt.Errorf("demo streets: %w", err)
+	}
+	if _, err := a.Checkup.SaveNetwork(ctx, "demo streets (演示路网)", checkup.FormatOSMXML, &osm); err != nil {
+		return fmt.Errorf("demo streets: %w", err)
+	}
+	if _, err := a.Checkup.Run(ctx, checkup.RunRequest{Year: a.Config.Now().In(web.Shanghai()).Year()}, nil); err != nil {
+		return fmt.Errorf("demo health check: %w", err)
+	}
+	return nil
+}
+
+// demoAccounts creates one account per role.
+func (a *App) demoAccounts(ctx context.Context, ds *places.Dataset) error {
 	var admin *auth.Principal
 	for _, acc := range demo.Accounts(ds) {
 		var regionID int64

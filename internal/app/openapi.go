@@ -39,6 +39,12 @@ func apiDocs() map[string]apiDoc {
 		"GET /api/v1/compounds/{id}": {"One compound with its totals (buildings, entrances, households, owners, exclusive area)", []apiParam{id}},
 		"GET /api/v1/regions/{id}":   {"One region with its totals and the regions directly below it", []apiParam{id}},
 		"GET /api/v1/openapi.json":   {"This document", nil},
+		"GET /api/v1/findings": {"Health-check findings inside the caller's area (at most 5,000), as GeoJSON points", []apiParam{bboxParam,
+			{"indicator", "query", "string", "indicator code", false},
+			{"level", "query", "string", "housing, compound, block or district", false},
+			{"status", "query", "string", "comma-separated: new, open, in_project, resolved, verified", false},
+			{"variant", "query", "string", "walk or line", false}}},
+		"GET /api/v1/checkup/runs/{id}/results": {"A health-check run's result per indicator and variant, with the previous run's value", []apiParam{id}},
 	}
 }
 

@@ -108,6 +108,12 @@ const (
 	ResidentsVerify Permission = "residents.verify"
 	// MapView: open the map; every logged-in account holds it.
 	MapView Permission = "map.view"
+	// CheckupRead: see health-check results and findings in one's area.
+	CheckupRead Permission = "checkup.read"
+	// CheckupRun: start a health-check run and change indicator parameters.
+	CheckupRun Permission = "checkup.run"
+	// FindingsManage: move findings through their workflow (in project, resolved, verified).
+	FindingsManage Permission = "findings.manage"
 )
 
 // staff lists the roles of government and community staff.
@@ -125,11 +131,15 @@ var matrix = map[Permission][]string{
 	AuditRead:       {RoleAdmin, RoleAuditor},
 	ResidentsVerify: {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
 	MapView:         append(append([]string{}, staff...), RoleResident, RoleAuditor),
+	CheckupRead:     append(append([]string{}, staff...), RoleAuditor),
+	CheckupRun:      {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
+	FindingsManage:  {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
 }
 
 // Permissions returns every permission, in a stable order.
 func Permissions() []Permission {
-	return []Permission{PlacesRead, PlacesWrite, PlacesImport, Export, PIIReveal, UsersManage, APIKeysManage, AuditRead, ResidentsVerify, MapView}
+	return []Permission{PlacesRead, PlacesWrite, PlacesImport, Export, PIIReveal, UsersManage, APIKeysManage, AuditRead, ResidentsVerify, MapView,
+		CheckupRead, CheckupRun, FindingsManage}
 }
 
 // Can reports whether role holds permission p. Unknown roles and permissions hold

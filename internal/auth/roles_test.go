@@ -57,6 +57,9 @@ func TestCan(t *testing.T) {
 		auth.AuditRead:       {A, U},
 		auth.ResidentsVerify: {A, C, G},
 		auth.MapView:         {A, D, S, C, G, H, R, U},
+		auth.CheckupRead:     {A, D, S, C, G, H, U},
+		auth.CheckupRun:      {A, D, S},
+		auth.FindingsManage:  {A, D, S, C},
 	}
 	if len(want) != len(auth.Permissions()) {
 		t.Fatalf("table covers %d permissions, package has %d", len(want), len(auth.Permissions()))

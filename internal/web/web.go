@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -93,6 +94,11 @@ func NewRenderer(logger *slog.Logger, tileURL, version string, extra ...map[stri
 		},
 		"add":    func(a, b int) int { return a + b },
 		"levels": func() []string { return []string{"subdistrict", "community", "grid"} },
+		"num":    formatNumber,
+		"list":   func(items ...string) []string { return items },
+		// yes reports whether a *bool is set and true; no whether set and false.
+		"yes": func(b *bool) bool { return b != nil && *b },
+		"no":  func(b *bool) bool { return b != nil && !*b },
 		// sub hands a part of the data to a partial, keeping T and the viewer.
 		"sub": func(p *Page, data any) *Page {
 			q := *p
@@ -291,6 +297,30 @@ func formatTime(t time.Time) string {
 		return "—"
 	}
 	return t.In(Shanghai()).Format("2006-01-02 15:04")
+}
+
+// formatNumber writes a figure with at most one decimal, "—" for none.
+func formatNumber(v any) string {
+	var f float64
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case *float64:
+		if x == nil {
+			return "—"
+		}
+		f = *x
+	case float64:
+		f = x
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	default:
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatFloat(f, 'f', 1, 64)
+	return strings.TrimSuffix(s, ".0")
 }
 
 func formatArea(dm2 int64) string {
