@@ -467,11 +467,11 @@ func hilbertOrder(cs []coord) []int32 {
 		minX, maxX = min(minX, c.lon), max(maxX, c.lon)
 		minY, maxY = min(minY, c.lat), max(maxY, c.lat)
 	}
-	span := max(int64(maxX)-int64(minX), int64(maxY)-int64(minY), 1)
+	scale := (hilbertSide - 1) / float64(max(int64(maxX)-int64(minX), int64(maxY)-int64(minY), 1))
 	keys := make([]uint64, len(cs))
 	for i, c := range cs {
-		x := uint32((int64(c.lon) - int64(minX)) * (hilbertSide - 1) / span)
-		y := uint32((int64(c.lat) - int64(minY)) * (hilbertSide - 1) / span)
+		x := min(uint32(float64(int64(c.lon)-int64(minX))*scale), hilbertSide-1)
+		y := min(uint32(float64(int64(c.lat)-int64(minY))*scale), hilbertSide-1)
 		keys[i] = uint64(hilbertD(x, y))
 		out[i] = int32(i)
 	}
