@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gengxin/gengxin/internal/auth"
 	"github.com/gengxin/gengxin/internal/db"
@@ -313,4 +314,94 @@ func TestOpenAPI(t *testing.T) {
 	if n < 8 {
 		t.Errorf("only %d API routes", n)
 	}
+}
+
+// TestCheckupFromTheWeb changes a parameter, runs a health check from the web
+// and reads its results and findings within scope.
+func TestCheckupFromTheWeb(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ta := newTestApp(t, d)
+		h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		post := func(user, path string, v url.Values) (*http.Response, string) {
+			return ta.do(t, user, "POST", path, strings.NewReader(v.Encode()), h)
+		}
+		if resp, _ := post("admin", "/checkup/indicators/housing.gas_pipe_age", url.Values{"params": {"{bad"}}); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("bad JSON = %d", resp.StatusCode)
+		}
+		if resp, _ := post("admin", "/checkup/indicators/housing.gas_pipe_age", url.Values{"params": {`{"max_age_years": "old"}`}}); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("wrong parameter type = %d", resp.StatusCode)
+		}
+		if resp, _ := post("admin", "/checkup/indicators/no.such", url.Values{"params": {`{}`}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("unknown indicator = %d", resp.StatusCode)
+		}
+		if resp, page := post("district", "/checkup/indicators/housing.gas_pipe_age", url.Values{"params": {`{"max_age_years": 25}`}}); resp.StatusCode != 200 || !strings.Contains(page, "已修改") {
+			t.Fatalf("override = %d", resp.StatusCode)
+		}
+		if resp, _ := post("district", "/checkup/runs", url.Values{"year": {"2026"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("start run = %d", resp.StatusCode)
+		}
+		var run struct {
+			ID     int64
+			Status string
+			Params map[string]map[string]any
+		}
+		for i := 0; i < 300; i++ {
+			_, body := ta.do(t, "district", "GET", "/checkup/status", nil, map[string]string{"Accept": "application/json"})
+			if err := json.Unmarshal([]byte(body), &run); err != nil {
+				t.Fatal(err)
+			}
+			if run.Status != "running" && run.ID != 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if run.Status != "done" || run.Params["housing.gas_pipe_age"]["max_age_years"] != 25.0 {
+			t.Fatalf("run = %+v", run)
+		}
+		resp, body := ta.do(t, "community", "GET", "/api/v1/checkup/runs/"+jsonNumber(run.ID)+"/results", nil, nil)
+		if resp.StatusCode != 200 || !strings.Contains(body, `"code":"housing.elevator_need"`) {
+			t.Fatalf("results = %d %s", resp.StatusCode, body)
+		}
+		// Every building of the fixture has six storeys and no elevator: each is a
+		// finding, and a community worker sees only those of its community.
+		_, body = ta.do(t, "community", "GET", "/api/v1/findings?indicator=housing.elevator_need", nil, nil)
+		var fc struct {
+			Total    int
+			Features []struct{ ID int64 }
+		}
+		if err := json.Unmarshal([]byte(body), &fc); err != nil || fc.Total != 4 {
+			t.Fatalf("community findings = %d, %v: %s", fc.Total, err, body)
+		}
+		_, body = ta.do(t, "admin", "GET", "/api/v1/findings?indicator=housing.elevator_need", nil, nil)
+		if err := json.Unmarshal([]byte(body), &fc); err != nil || fc.Total != 6 {
+			t.Fatalf("all findings = %d, %v", fc.Total, err)
+		}
+		// A finding outside the community worker's area is refused; inside it may
+		// move to "in project", which the history records.
+		var outside, inside int64
+		for _, f := range fc.Features {
+			fd, err := ta.Checkup.FindingByID(context.Background(), f.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(fd.RegionPath, "/1/2/4/") {
+				outside = f.ID
+			} else {
+				inside = f.ID
+			}
+		}
+		if resp, _ := post("community", "/findings/"+jsonNumber(outside)+"/status", url.Values{"status": {"in_project"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("status change outside the area = %d", resp.StatusCode)
+		}
+		if resp, _ := post("community", "/findings/"+jsonNumber(inside)+"/status", url.Values{"status": {"verified"}}); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("new → verified = %d, want 400", resp.StatusCode)
+		}
+		if resp, page := post("community", "/findings/"+jsonNumber(inside)+"/status", url.Values{"status": {"in_project"}, "note": {"2027 项目"}}); resp.StatusCode != 200 || !strings.Contains(page, "2027 项目") {
+			t.Errorf("status change = %d", resp.StatusCode)
+		}
+		resp, _ = ta.do(t, "district", "GET", "/checkup/findings.xlsx?indicator=housing.elevator_need", nil, nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+			t.Errorf("findings export = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	})
 }

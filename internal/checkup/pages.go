@@ -44,6 +44,8 @@ func (h *Handlers) Routes() []web.Route {
 		{Method: "GET", Pattern: "/checkup", Perm: read, Handler: h.overview},
 		{Method: "POST", Pattern: "/checkup/runs", Perm: run, Handler: h.startRun},
 		{Method: "GET", Pattern: "/checkup/status", Perm: read, Handler: h.status},
+		{Method: "GET", Pattern: "/checkup/indicators", Perm: read, Handler: h.indicatorsPage},
+		{Method: "POST", Pattern: "/checkup/indicators/{code}", Perm: run, Handler: h.setParams},
 		{Method: "GET", Pattern: "/checkup/report", Perm: read, Handler: h.report},
 		{Method: "GET", Pattern: "/checkup/findings", Perm: read, Handler: h.findingsPage},
 		{Method: "GET", Pattern: "/checkup/findings.xlsx", Perm: export, Handler: h.findingsExcel},
