@@ -41,6 +41,7 @@ func commands() []command {
 		{"import", "import places from a CSV, GeoJSON or OpenStreetMap file", cmdImport},
 		{"export", "export places as CSV, Excel or GeoJSON", cmdExport},
 		{"checkup", "run the city health check", cmdCheckup},
+		{"vote", "tally owner votes offline or verify a stored vote", cmdVote},
 		{"network", "walk-network tools: nearest facilities over OpenStreetMap streets", cmdNetwork},
 		{"bench", "measure gengxin against OSMnx and pgRouting on the same data", cmdBench},
 		{"migrate", "bring the database schema up to date, or show its status", cmdMigrate},

@@ -22,6 +22,7 @@ import (
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
 	"github.com/gengxin/gengxin/internal/checkup"
+	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/db"
 	"github.com/gengxin/gengxin/internal/pii"
 	"github.com/gengxin/gengxin/internal/places"
@@ -61,6 +62,7 @@ type App struct {
 	Auth    *auth.Service
 	Places  *places.Store
 	Checkup *checkup.Service
+	Consult *consult.Service
 	Render  *web.Renderer
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
@@ -113,6 +115,7 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 		Logger:  logger,
 		Metrics: prometheus.NewRegistry(),
 	}
+	a.Consult = consult.NewService(d, log, cfg.Now)
 	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
 	"github.com/gengxin/gengxin/internal/checkup"
+	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/demo"
 	"github.com/gengxin/gengxin/internal/places"
 	"github.com/gengxin/gengxin/internal/web"
@@ -38,8 +39,12 @@ func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 			"buildings": len(ds.Buildings), "households": len(ds.Households), "owners": len(ds.Owners), "facilities": len(ds.Facilities)}}); err != nil {
 		return fmt.Errorf("load demo: %w", err)
 	}
-	if err := a.demoAccounts(ctx, ds); err != nil {
+	residentHome, err := a.demoAccounts(ctx, ds)
+	if err != nil {
 		return err
+	}
+	if _, err := consult.SeedDemo(ctx, a.Consult, consult.DemoOptions{HouseholdID: residentHome, Seed: opts.Seed}); err != nil {
+		return fmt.Errorf("demo votes: %w", err)
 	}
 	var osm bytes.Buffer
 	if err := streets.WriteOSM(&osm); err != nil {
@@ -54,21 +59,23 @@ func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 	return nil
 }
 
-// demoAccounts creates one account per role.
-func (a *App) demoAccounts(ctx context.Context, ds *places.Dataset) error {
+// demoAccounts creates one account per role and returns the household the
+// resident is verified for.
+func (a *App) demoAccounts(ctx context.Context, ds *places.Dataset) (int64, error) {
 	var admin *auth.Principal
+	var home int64
 	for _, acc := range demo.Accounts(ds) {
 		var regionID int64
 		if acc.RegionCode != "" {
 			r, err := a.Places.RegionByCode(ctx, acc.RegionCode)
 			if err != nil {
-				return fmt.Errorf("demo account %s: %w", acc.Username, err)
+				return 0, fmt.Errorf("demo account %s: %w", acc.Username, err)
 			}
 			regionID = r.ID
 		}
 		u, err := a.Auth.CreateUser(ctx, auth.NewUser{Username: acc.Username, DisplayName: acc.DisplayName, Password: acc.Password, Role: acc.Role, RegionID: regionID})
 		if err != nil {
-			return fmt.Errorf("demo account %s: %w", acc.Username, err)
+			return 0, fmt.Errorf("demo account %s: %w", acc.Username, err)
 		}
 		if acc.Role == auth.RoleAdmin {
 			admin = &auth.Principal{Kind: auth.KindUser, UserID: u.ID, Username: u.Username, Role: u.Role}
@@ -77,27 +84,28 @@ func (a *App) demoAccounts(ctx context.Context, ds *places.Dataset) error {
 			continue
 		}
 		if admin == nil {
-			return fmt.Errorf("demo resident %s: the administrator account must come first", acc.Username)
+			return 0, fmt.Errorf("demo resident %s: the administrator account must come first", acc.Username)
 		}
 		hid, err := a.Places.HouseholdByCode(ctx, acc.HouseholdCode)
+		home = hid
 		if err != nil {
-			return fmt.Errorf("demo resident: %w", err)
+			return 0, fmt.Errorf("demo resident: %w", err)
 		}
 		if err := a.Auth.RequestResidentLink(ctx, u.ID, hid); err != nil {
-			return fmt.Errorf("demo resident: %w", err)
+			return 0, fmt.Errorf("demo resident: %w", err)
 		}
 		actx := auth.WithPrincipal(audit.WithActor(ctx, admin.Actor()), admin)
 		links, err := a.Auth.UserResidentLinks(actx, u.ID)
 		if err != nil {
-			return fmt.Errorf("demo resident: %w", err)
+			return 0, fmt.Errorf("demo resident: %w", err)
 		}
 		for _, l := range links {
 			if l.Status == auth.LinkPending {
 				if err := a.Auth.DecideResidentLink(actx, l.ID, true); err != nil {
-					return fmt.Errorf("demo resident: %w", err)
+					return 0, fmt.Errorf("demo resident: %w", err)
 				}
 			}
 		}
 	}
-	return nil
+	return home, nil
 }

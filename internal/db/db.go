@@ -97,8 +97,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
+		// In a file: URI, '?' starts the options and '#' a fragment; escape both (and
+		// '%') so that any path names the file it says.
+		file := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(conn)
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-		w, err := sql.Open("sqlite", "file:"+conn+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		w, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", conn, err)
 		}
@@ -106,7 +109,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
 		w.SetConnMaxIdleTime(0)
-		r, err := sql.Open("sqlite", "file:"+conn+"?"+pragmas+"&_pragma=query_only(1)")
+		r, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=query_only(1)")
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", conn, err)

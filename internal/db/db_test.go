@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -126,5 +128,24 @@ func TestMigrateTwice(t *testing.T) {
 	st, err := d.MigrationStatus(context.Background())
 	if err != nil || len(st) == 0 {
 		t.Fatalf("status = %v, %v", st, err)
+	}
+}
+
+// TestOddPaths opens SQLite files whose paths hold the characters a file: URI
+// treats specially.
+func TestOddPaths(t *testing.T) {
+	for _, name := range []string{"a#1.db", "b?x=1.db", "c%20.db", "数据 库.db"} {
+		path := filepath.Join(t.TempDir(), name)
+		d, err := db.Open(context.Background(), "sqlite:"+path)
+		if err != nil {
+			t.Fatalf("open %q: %v", name, err)
+		}
+		if err := d.Migrate(context.Background(), nil); err != nil {
+			t.Fatalf("migrate %q: %v", name, err)
+		}
+		d.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%q: the database is not where asked: %v", name, err)
+		}
 	}
 }
