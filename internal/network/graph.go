@@ -23,13 +23,14 @@ const coordScale = 1e7
 
 // Graph is an immutable walk network. It is safe for concurrent use.
 type Graph struct {
-	first  []int32   // node v's edges are first[v]..first[v+1]-1
-	to     []int32   // target node of each directed edge
-	length []float64 // length of each directed edge, metres
-	ids    []int64   // OpenStreetMap id of each node
-	coords []coord   // position of each node
-	byID   []int32   // node indices sorted by OpenStreetMap id
-	tree   segTree   // segments by place, for snapping
+	first  []int32    // node v's edges are first[v]..first[v+1]-1
+	to     []int32    // target node of each directed edge
+	length []float64  // length of each directed edge, metres
+	ids    []int64    // OpenStreetMap id of each node
+	coords []coord    // position of each node
+	byID   []int32    // node indices sorted by OpenStreetMap id
+	tree   segTree    // segments by place, for snapping
+	core   *coreGraph // the graph the searches run on
 	stats  BuildStats
 
 	searchers sync.Pool // of *Searcher
@@ -94,6 +95,7 @@ func (g *Graph) MemoryBytes() int {
 	n := int(unsafe.Sizeof(*g))
 	n += cap(g.first)*4 + cap(g.to)*4 + cap(g.length)*8 + cap(g.ids)*8 + cap(g.coords)*8 + cap(g.byID)*4
 	n += g.tree.bytes()
+	n += g.core.bytes()
 	return n
 }
 
@@ -223,6 +225,8 @@ type Builder struct {
 	refs  []int64
 	ends  []int // end of each way in refs
 	stats BuildStats
+
+	contract int // contractAuto, contractAlways or contractNever
 }
 
 // NewBuilder returns an empty Builder.
@@ -374,7 +378,8 @@ func (b *Builder) Build() *Graph {
 	}
 	radixSort(keys, g.byID)
 	g.tree = buildTree(g)
-	*b = Builder{}
+	g.core = buildCore(g, b.contract)
+	*b = Builder{contract: b.contract}
 	return g
 }
 

@@ -62,7 +62,7 @@ type Searcher struct {
 
 // NewSearcher returns a Searcher for the graph.
 func (g *Graph) NewSearcher() *Searcher {
-	n := len(g.ids)
+	n := g.core.nodes()
 	return &Searcher{g: g, st: make([]nodeState, n), tmark: make([]uint32, n)}
 }
 
@@ -154,7 +154,7 @@ func (s *Searcher) reach(v int32, d float64, f int32) {
 // stopping early once pending target nodes are all settled (pending < 0: never).
 // visit, when not nil, is called for every settled node.
 func (s *Searcher) run(limit float64, pending int, visit func(v int32, d float64)) {
-	g := s.g
+	g := s.g.core
 	if !(limit > 0) {
 		limit = math.Inf(1)
 	}
@@ -209,7 +209,7 @@ func (s *Searcher) markTargets(origins []Snapped) int {
 		if !o.OK {
 			continue
 		}
-		for _, v := range [2]int32{o.u, o.v} {
+		for _, v := range [2]int32{o.a, o.b} {
 			if s.tmark[v] != s.gen {
 				s.tmark[v] = s.gen
 				n++
@@ -219,16 +219,14 @@ func (s *Searcher) markTargets(origins []Snapped) int {
 	return n
 }
 
-// segKey identifies the segment a point is snapped to.
-func segKey(p Snapped) uint64 { return uint64(uint32(p.u))<<32 | uint64(uint32(p.v)) }
-
-// bySegment groups the OK points by segment, for points on the same segment as
-// another, where the direct way along the segment may be the shortest.
+// bySegment groups the OK points by chain (or direct segment), for points on
+// the same chain as another, where the direct way along the chain may be the
+// shortest.
 func bySegment(ps []Snapped) map[uint64][]int32 {
 	m := make(map[uint64][]int32, len(ps))
 	for i, p := range ps {
 		if p.OK {
-			m[segKey(p)] = append(m[segKey(p)], int32(i))
+			m[p.key] = append(m[p.key], int32(i))
 		}
 	}
 	return m
@@ -260,11 +258,11 @@ func (s *Searcher) nearest(out []Result, origins, facilities []Snapped, maxDist 
 		if !p.OK {
 			continue
 		}
-		if p.du <= limit {
-			s.reach(p.u, p.du, int32(f))
+		if p.ta <= limit {
+			s.reach(p.a, p.ta, int32(f))
 		}
-		if p.dv <= limit {
-			s.reach(p.v, p.dv, int32(f))
+		if p.tb <= limit {
+			s.reach(p.b, p.tb, int32(f))
 		}
 	}
 	if pending > 0 {
@@ -278,15 +276,15 @@ func (s *Searcher) nearest(out []Result, origins, facilities []Snapped, maxDist 
 			for _, end := range [2]struct {
 				v   int32
 				off float64
-			}{{o.u, o.du}, {o.v, o.dv}} {
+			}{{o.a, o.ta}, {o.b, o.tb}} {
 				if st := &s.st[end.v]; st.mark >= reached {
 					if d := st.d + end.off; better(d, int(st.lab), best) {
 						best = Result{Facility: int(st.lab), Distance: d}
 					}
 				}
 			}
-			for _, f := range same[segKey(o)] {
-				if d := math.Abs(o.du - facilities[f].du); better(d, int(f), best) {
+			for _, f := range same[o.key] {
+				if d := math.Abs(o.ta - facilities[f].ta); better(d, int(f), best) {
 					best = Result{Facility: int(f), Distance: d}
 				}
 			}
@@ -328,8 +326,8 @@ func (s *Searcher) KNearest(origins, facilities []Snapped, k int, maxDist float6
 	if maxDist > 0 {
 		limit = maxDist
 	}
-	g := s.g
-	n := len(g.ids)
+	g := s.g.core
+	n := g.nodes()
 	if s.k != k || len(s.kgen) != n {
 		s.k = k
 		s.kgen = make([]uint32, n)
@@ -356,11 +354,11 @@ func (s *Searcher) KNearest(origins, facilities []Snapped, k int, maxDist float6
 		if !p.OK {
 			continue
 		}
-		if p.du <= limit {
-			s.push(heapItem{d: p.du, v: p.u, f: int32(f)})
+		if p.ta <= limit {
+			s.push(heapItem{d: p.ta, v: p.a, f: int32(f)})
 		}
-		if p.dv <= limit {
-			s.push(heapItem{d: p.dv, v: p.v, f: int32(f)})
+		if p.tb <= limit {
+			s.push(heapItem{d: p.tb, v: p.b, f: int32(f)})
 		}
 	}
 	for pending > 0 && len(s.heap) > 0 {
@@ -404,7 +402,7 @@ func (s *Searcher) KNearest(origins, facilities []Snapped, k int, maxDist float6
 		for _, end := range [2]struct {
 			v   int32
 			off float64
-		}{{o.u, o.du}, {o.v, o.dv}} {
+		}{{o.a, o.ta}, {o.b, o.tb}} {
 			if s.kgen[end.v] != gen {
 				continue
 			}
@@ -412,8 +410,8 @@ func (s *Searcher) KNearest(origins, facilities []Snapped, k int, maxDist float6
 				cand = append(cand, Result{Facility: int(l.f), Distance: l.d + end.off})
 			}
 		}
-		for _, f := range same[segKey(o)] {
-			cand = append(cand, Result{Facility: int(f), Distance: math.Abs(o.du - facilities[f].du)})
+		for _, f := range same[o.key] {
+			cand = append(cand, Result{Facility: int(f), Distance: math.Abs(o.ta - facilities[f].ta)})
 		}
 		slices.SortFunc(cand, func(a, b Result) int {
 			return cmp.Or(cmp.Compare(a.Facility, b.Facility), cmp.Compare(a.Distance, b.Distance))
@@ -440,8 +438,8 @@ type attachment struct {
 	off float64
 }
 
-// attachments lists, per node, the OK points hanging on it (each point on the
-// two ends of its segment).
+// attachments lists, per core node, the OK points hanging on it (each point on
+// the two ends of its chain).
 type attachments struct {
 	start []int32
 	items []attachment
@@ -451,8 +449,8 @@ func attach(n int, ps []Snapped) attachments {
 	a := attachments{start: make([]int32, n+1)}
 	for _, p := range ps {
 		if p.OK {
-			a.start[p.u+1]++
-			a.start[p.v+1]++
+			a.start[p.a+1]++
+			a.start[p.b+1]++
 		}
 	}
 	for v := range n {
@@ -462,10 +460,10 @@ func attach(n int, ps []Snapped) attachments {
 	fill := slices.Clone(a.start[:n])
 	for i, p := range ps {
 		if p.OK {
-			a.items[fill[p.u]] = attachment{p: int32(i), off: p.du}
-			fill[p.u]++
-			a.items[fill[p.v]] = attachment{p: int32(i), off: p.dv}
-			fill[p.v]++
+			a.items[fill[p.a]] = attachment{p: int32(i), off: p.ta}
+			fill[p.a]++
+			a.items[fill[p.b]] = attachment{p: int32(i), off: p.tb}
+			fill[p.b]++
 		}
 	}
 	return a
@@ -511,7 +509,7 @@ func newCountJob(g *Graph, origins, facilities []Snapped, radius float64) *count
 	if ok(origins) < ok(facilities) {
 		j.src, j.dst, j.fromOrigins = origins, facilities, true
 	}
-	j.att = attach(len(g.ids), j.dst)
+	j.att = attach(g.core.nodes(), j.dst)
 	j.same = bySegment(j.dst)
 	return j
 }
@@ -539,17 +537,17 @@ func (j *countJob) run(s *Searcher, lo, hi int) {
 				counts[t]++
 			}
 		}
-		for _, t := range j.same[segKey(p)] {
-			if math.Abs(p.du-j.dst[t].du) <= j.radius {
+		for _, t := range j.same[p.key] {
+			if math.Abs(p.ta-j.dst[t].ta) <= j.radius {
 				found(t)
 			}
 		}
 		s.begin()
-		if p.du <= j.radius {
-			s.reach(p.u, p.du, 0)
+		if p.ta <= j.radius {
+			s.reach(p.a, p.ta, 0)
 		}
-		if p.dv <= j.radius {
-			s.reach(p.v, p.dv, 0)
+		if p.tb <= j.radius {
+			s.reach(p.b, p.tb, 0)
 		}
 		s.run(j.radius, -1, func(v int32, d float64) {
 			for _, a := range j.att.items[j.att.start[v]:j.att.start[v+1]] {

@@ -23,8 +23,13 @@ type Snapped struct {
 	SnapDist float64 // metres from the point to At
 	At       Point   // the projection of the point on the segment
 
-	u, v   int32
-	du, dv float64
+	u, v   int32   // the segment, by graph node
+	du, dv float64 // distances to u and v along the segment
+
+	// Where the point hangs on the search graph (see coreGraph).
+	a, b   int32   // core nodes at the ends of its chain or segment
+	ta, tb float64 // distances to a and b along the chain
+	key    uint64  // the chain or direct segment it lies on
 }
 
 // Segment returns the two nodes of the segment the point was snapped to and the
@@ -50,6 +55,7 @@ func (g *Graph) SnapNode(i int) Snapped {
 	} else {
 		s.u, s.v, s.du, s.dv = w, int32(i), g.length[e], 0
 	}
+	g.locate(&s)
 	return s
 }
 
@@ -102,6 +108,7 @@ func (g *Graph) Snap(p Point, maxSnap float64) Snapped {
 	if s.SnapDist > maxSnap {
 		return Snapped{}
 	}
+	g.locate(&s)
 	return s
 }
 
