@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/gengxin/gengxin/internal/geo"
@@ -349,14 +350,16 @@ func (b *Builder) Build() *Graph {
 	rad := make([]float64, n)
 	cos := make([]float64, n)
 	lon := make([]float64, n)
-	for i, k := range rank {
-		if k >= 0 {
-			p := b.pts[i]
-			rad[k] = p.Lat * math.Pi / 180
-			cos[k] = math.Cos(rad[k])
-			lon[k] = p.Lon
+	parallel(len(rank), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if k := rank[i]; k >= 0 {
+				p := b.pts[i]
+				rad[k] = p.Lat * math.Pi / 180
+				cos[k] = math.Cos(rad[k])
+				lon[k] = p.Lon
+			}
 		}
-	}
+	})
 	parallel(len(segs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			sg := &segs[i]
@@ -370,15 +373,22 @@ func (b *Builder) Build() *Graph {
 	segs = nil
 	st.Segments = len(g.to) / 2
 	g.stats = st
-	g.byID = make([]int32, n)
-	keys := make([]uint64, n)
-	for i, id := range g.ids {
-		keys[i] = uint64(id) ^ 1<<63 // signed order as unsigned
-		g.byID[i] = int32(i)
-	}
-	radixSort(keys, g.byID)
-	g.tree = buildTree(g)
+	// The id index, the snapping tree and the search graph only read the
+	// arrays built so far: they are built side by side.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		byID := make([]int32, n)
+		keys := make([]uint64, n)
+		for i, id := range g.ids {
+			keys[i] = uint64(id) ^ 1<<63 // signed order as unsigned
+			byID[i] = int32(i)
+		}
+		radixSort(keys, byID)
+		g.byID = byID
+	})
+	wg.Go(func() { g.tree = buildTree(g) })
 	g.core = buildCore(g, b.contract)
+	wg.Wait()
 	*b = Builder{contract: b.contract}
 	return g
 }
@@ -431,17 +441,33 @@ func (g *Graph) buildCSR(segs []segment) {
 		to[fill[s.b]], length[fill[s.b]] = s.a, s.length
 		fill[s.b]++
 	}
-	// Sort each adjacency by target and drop repeated segments.
+	// Sort each adjacency by target (insertion sort: adjacencies are short),
+	// then drop repeated segments, which are rare.
+	var dups atomic.Int64
+	parallel(n, func(vlo, vhi int) {
+		d := 0
+		for v := vlo; v < vhi; v++ {
+			lo, hi := first[v], first[v+1]
+			for i := lo + 1; i < hi; i++ {
+				for j := i; j > lo && to[j] < to[j-1]; j-- {
+					to[j], to[j-1] = to[j-1], to[j]
+					length[j], length[j-1] = length[j-1], length[j]
+				}
+				if to[i] == to[i-1] {
+					d++
+				}
+			}
+		}
+		dups.Add(int64(d))
+	})
+	if dups.Load() == 0 {
+		g.first, g.to, g.length = first, to, length
+		return
+	}
 	w := int32(0)
 	for v := range n {
 		lo, hi := first[v], first[v+1]
 		first[v] = w
-		for i := lo + 1; i < hi; i++ { // insertion sort: adjacencies are short
-			for j := i; j > lo && to[j] < to[j-1]; j-- {
-				to[j], to[j-1] = to[j-1], to[j]
-				length[j], length[j-1] = length[j-1], length[j]
-			}
-		}
 		for i := lo; i < hi; i++ {
 			if i > lo && to[i] == to[i-1] {
 				length[w-1] = min(length[w-1], length[i])
@@ -474,12 +500,15 @@ func hilbertOrder(cs []coord) []int32 {
 	}
 	scale := (hilbertSide - 1) / float64(max(int64(maxX)-int64(minX), int64(maxY)-int64(minY), 1))
 	keys := make([]uint64, len(cs))
-	for i, c := range cs {
-		x := min(uint32(float64(int64(c.lon)-int64(minX))*scale), hilbertSide-1)
-		y := min(uint32(float64(int64(c.lat)-int64(minY))*scale), hilbertSide-1)
-		keys[i] = uint64(hilbertD(x, y))
-		out[i] = int32(i)
-	}
+	parallel(len(cs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c := cs[i]
+			x := min(uint32(float64(int64(c.lon)-int64(minX))*scale), hilbertSide-1)
+			y := min(uint32(float64(int64(c.lat)-int64(minY))*scale), hilbertSide-1)
+			keys[i] = uint64(hilbertD(x, y))
+			out[i] = int32(i)
+		}
+	})
 	radixSort(keys, out)
 	return out
 }
