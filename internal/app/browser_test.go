@@ -1,8 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/gengxin/gengxin/internal/app"
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/db/dbtest"
 	"github.com/gengxin/gengxin/internal/demo"
 	"github.com/gengxin/gengxin/internal/places"
@@ -216,6 +220,33 @@ func TestBrowserDemo(t *testing.T) {
 	if n := run(t, ctx, "chart canvases", chromedp.Evaluate[int](`document.querySelectorAll("#chart-failing canvas, #chart-coverage canvas").length`)); n < 2 {
 		t.Errorf("report draws %d charts", n)
 	}
+	// A paper ballot, entered with its scan into an open vote of the community.
+	votes, err := a.Consult.ListVotes(context.Background(), consult.VoteFilter{Status: consult.StatusOpen})
+	if err != nil || len(votes) == 0 {
+		t.Fatalf("open demo votes = %d, %v", len(votes), err)
+	}
+	roll, err := a.Consult.Roll(context.Background(), votes[0].ID)
+	if err != nil || len(roll) == 0 {
+		t.Fatalf("roll = %d, %v", len(roll), err)
+	}
+	scan := filepath.Join(t.TempDir(), "ballot.png")
+	var img bytes.Buffer
+	if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scan, img.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code := roll[len(roll)-1].HouseholdCode
+	do(t, ctx, "paper ballot", chromedp.Navigate(fmt.Sprintf("%s/votes/%d", srv.URL, votes[0].ID)), chromedp.WaitVisible(chromedp.CSS("#paper-form")),
+		chromedp.SendKeys(chromedp.CSS("#household_code"), code), chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{scan}),
+		chromedp.Click(chromedp.CSS("#paper-form button")), chromedp.WaitVisible(chromedp.CSS("#receipt-code")), shot("vote-paper"))
+	if flash := run(t, ctx, "paper flash", chromedp.Text(chromedp.CSS(".flash"))); !strings.Contains(flash, code) {
+		t.Errorf("paper ballot message %q", flash)
+	}
+	if n := run(t, ctx, "meters", chromedp.Evaluate[int](`document.querySelectorAll("#tally .meter").length`)); n != 4 {
+		t.Errorf("vote page shows %d meters, want quorum and approval by area and heads", n)
+	}
 	do(t, ctx, "residents", chromedp.Navigate(srv.URL+"/residents"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if h := run(t, ctx, "residents heading", chromedp.Text(chromedp.CSS("h1"))); h != "居民认证" {
 		t.Errorf("/residents heading %q", h)
@@ -257,6 +288,14 @@ func TestBrowserDemo(t *testing.T) {
 	home := run(t, ctx, "resident home", chromedp.Text(chromedp.CSS(".home h2")))
 	if home == "" {
 		t.Fatal("resident sees no home")
+	}
+	// The resident casts a ballot in an elevator vote of their entrance and gets a receipt.
+	do(t, ctx, "resident votes", chromedp.Navigate(srv.URL+"/votes"), chromedp.WaitVisible(chromedp.CSS("#votes")),
+		chromedp.Click(chromedp.CSS("#votes tbody tr a")), chromedp.WaitVisible(chromedp.CSS("#ballot-form")),
+		chromedp.Click(chromedp.CSS(`#ballot-form input[value="agree"]`)), chromedp.Click(chromedp.CSS("#ballot-form button")),
+		chromedp.WaitVisible(chromedp.CSS("#receipt-code")), shot("vote-resident"))
+	if c := run(t, ctx, "counted", chromedp.Text(chromedp.CSS("#counted-choice"))); c != "同意" {
+		t.Errorf("counted choice after casting = %q", c)
 	}
 
 	// The English switch.

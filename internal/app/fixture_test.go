@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,7 +123,7 @@ type testApp struct {
 func newTestApp(t *testing.T, d *db.DB) *testApp {
 	t.Helper()
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.NewTextHandler(testLogWriter(t), nil))
 	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test",
 		AuthOptions: []auth.Option{auth.WithParams(cheap), auth.WithLoginLimits(1000, 1000, time.Minute)}}, d, logger)
 	if err != nil {
@@ -216,3 +217,15 @@ func fill(pattern string) string {
 	}
 	return p
 }
+
+// testLogWriter sends the app's error log to the test log when GENGXIN_TEST_LOG is set.
+func testLogWriter(t *testing.T) io.Writer {
+	if os.Getenv("GENGXIN_TEST_LOG") == "" {
+		return io.Discard
+	}
+	return tlog{t}
+}
+
+type tlog struct{ t *testing.T }
+
+func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }

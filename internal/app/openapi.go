@@ -44,6 +44,7 @@ func apiDocs() map[string]apiDoc {
 			{"level", "query", "string", "housing, compound, block or district", false},
 			{"status", "query", "string", "comma-separated: new, open, in_project, resolved, verified", false},
 			{"variant", "query", "string", "walk or line", false}}},
+		"GET /api/v1/votes/{id}/tally":          {"An owner vote's live tally (or its final one when closed): participation and approval by area and heads against the thresholds", []apiParam{id}},
 		"GET /api/v1/checkup/runs/{id}/results": {"A health-check run's result per indicator and variant, with the previous run's value", []apiParam{id}},
 	}
 }

@@ -114,6 +114,12 @@ const (
 	CheckupRun Permission = "checkup.run"
 	// FindingsManage: move findings through their workflow (in project, resolved, verified).
 	FindingsManage Permission = "findings.manage"
+	// VotesRead: see the owner votes and surveys of one's area with their live counts.
+	VotesRead Permission = "votes.read"
+	// VotesManage: open and close owner votes and surveys.
+	VotesManage Permission = "votes.manage"
+	// BallotsEnter: enter paper and proxy ballots and door-to-door answers.
+	BallotsEnter Permission = "ballots.enter"
 )
 
 // staff lists the roles of government and community staff.
@@ -134,12 +140,15 @@ var matrix = map[Permission][]string{
 	CheckupRead:     append(append([]string{}, staff...), RoleAuditor),
 	CheckupRun:      {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
 	FindingsManage:  {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	VotesRead:       append(append([]string{}, staff...), RoleAuditor),
+	VotesManage:     {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	BallotsEnter:    {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
 }
 
 // Permissions returns every permission, in a stable order.
 func Permissions() []Permission {
 	return []Permission{PlacesRead, PlacesWrite, PlacesImport, Export, PIIReveal, UsersManage, APIKeysManage, AuditRead, ResidentsVerify, MapView,
-		CheckupRead, CheckupRun, FindingsManage}
+		CheckupRead, CheckupRun, FindingsManage, VotesRead, VotesManage, BallotsEnter}
 }
 
 // Can reports whether role holds permission p. Unknown roles and permissions hold

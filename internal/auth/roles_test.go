@@ -60,6 +60,9 @@ func TestCan(t *testing.T) {
 		auth.CheckupRead:     {A, D, S, C, G, H, U},
 		auth.CheckupRun:      {A, D, S},
 		auth.FindingsManage:  {A, D, S, C},
+		auth.VotesRead:       {A, D, S, C, G, H, U},
+		auth.VotesManage:     {A, D, S, C},
+		auth.BallotsEnter:    {A, C, G},
 	}
 	if len(want) != len(auth.Permissions()) {
 		t.Fatalf("table covers %d permissions, package has %d", len(want), len(auth.Permissions()))

@@ -96,6 +96,29 @@ func NewRenderer(logger *slog.Logger, tileURL, version string, extra ...map[stri
 		"levels": func() []string { return []string{"subdistrict", "community", "grid"} },
 		"num":    formatNumber,
 		"list":   func(items ...string) []string { return items },
+		"yuan": func(fen any) string {
+			var f int64
+			switch x := fen.(type) {
+			case int64:
+				f = x
+			case *int64:
+				if x == nil {
+					return "—"
+				}
+				f = *x
+			}
+			return fmt.Sprintf("%d.%02d", f/100, f%100)
+		},
+		"meter": func(label string, test any, figure string) map[string]any {
+			return map[string]any{"Label": label, "Test": test, "Figure": figure}
+		},
+		// pct is part of base as a percentage with one decimal, for meters.
+		"pct": func(part, base int64) string {
+			if base <= 0 {
+				return "0"
+			}
+			return strconv.FormatFloat(float64(part)*100/float64(base), 'f', 1, 64)
+		},
 		// yes reports whether a *bool is set and true; no whether set and false.
 		"yes": func(b *bool) bool { return b != nil && *b },
 		"no":  func(b *bool) bool { return b != nil && !*b },

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/places"
 	"github.com/gengxin/gengxin/internal/web"
 )
@@ -20,7 +22,7 @@ import (
 // TestEveryMessageTranslated checks that every message key a template names, and
 // every key built from a code list, exists in Chinese and English.
 func TestEveryMessageTranslated(t *testing.T) {
-	cat := web.NewCatalog(places.Messages())
+	cat := web.NewCatalog(places.Messages(), consult.Messages())
 	var keys []string
 	re := regexp.MustCompile(`T "([a-z_.0-9]+)"`)
 	err := filepath.WalkDir("templates", func(path string, d fs.DirEntry, err error) error {
@@ -55,6 +57,17 @@ func TestEveryMessageTranslated(t *testing.T) {
 	add("object.", places.ObjectTypes)
 	add("link.", []string{auth.LinkPending, auth.LinkVerified, auth.LinkRejected})
 	add("kind.", []string{"region", "compound", "facility"})
+	add("votes.status.", []string{consult.StatusDraft, consult.StatusOpen, consult.StatusClosed})
+	add("votes.result.", []string{consult.ResultPassed, consult.ResultFailed, consult.ResultNoQuorum})
+	add("votes.choice.", []string{string(consult.Agree), string(consult.Disagree), string(consult.Abstain)})
+	add("votes.scope.", []string{"compound", "building", "entrance"})
+	add("votes.channel.", []string{consult.ChannelPaper, consult.ChannelProxy})
+	add("checkup.level.", []string{"housing", "compound", "block", "district"})
+	add("checkup.variant.", []string{"walk", "line"})
+	add("finding.status.", []string{"new", "open", "in_project", "resolved", "verified"})
+	for _, m := range consult.Matters() {
+		keys = append(keys, fmt.Sprintf("matter.%d", int(m)))
+	}
 	for _, c := range places.Categories {
 		keys = append(keys, "category."+c.Code)
 	}
