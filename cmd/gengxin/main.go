@@ -42,6 +42,7 @@ func commands() []command {
 		{"export", "export places as CSV, Excel or GeoJSON", cmdExport},
 		{"checkup", "run the city health check", cmdCheckup},
 		{"vote", "tally owner votes offline or verify a stored vote", cmdVote},
+		{"calendar", "working-day calendar: due times and holidays", cmdCalendar},
 		{"network", "walk-network tools: nearest facilities over OpenStreetMap streets", cmdNetwork},
 		{"bench", "measure gengxin against OSMnx and pgRouting on the same data", cmdBench},
 		{"migrate", "bring the database schema up to date, or show its status", cmdMigrate},
