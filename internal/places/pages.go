@@ -1,6 +1,7 @@
 package places
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,6 +85,35 @@ func (h *Handlers) denyOutside(w http.ResponseWriter, r *http.Request, path stri
 	}
 	h.rd.Error(w, r, http.StatusForbidden, "error.out_of_scope")
 	return true
+}
+
+// inScope reads the object the path's {id} names with get and checks that its
+// region path (from pathOf) lies inside the viewer's area, answering 404 or 403
+// itself when not.
+func inScope[T any](h *Handlers, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error), pathOf func(T) string) (T, bool) {
+	var zero T
+	id, ok := pathID(r)
+	if !ok {
+		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
+		return zero, false
+	}
+	v, err := get(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return zero, false
+	}
+	if h.denyOutside(w, r, pathOf(v)) {
+		return zero, false
+	}
+	return v, true
+}
+
+func (h *Handlers) compoundInScope(w http.ResponseWriter, r *http.Request) (Compound, bool) {
+	return inScope(h, w, r, h.store.Compound, func(c Compound) string { return c.RegionPath })
+}
+
+func (h *Handlers) regionInScope(w http.ResponseWriter, r *http.Request) (Region, bool) {
+	return inScope(h, w, r, h.store.Region, func(rg Region) string { return rg.Path })
 }
 
 // parseBBox reads "minLon,minLat,maxLon,maxLat".
@@ -323,21 +353,13 @@ func (h *Handlers) regionsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handlers) regionPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	rg, ok := h.regionInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
 	ctx := r.Context()
-	rg, err := h.store.Region(ctx, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if h.denyOutside(w, r, rg.Path) {
-		return
-	}
 	v := regionView{Region: rg}
+	var err error
 	if v.Counts, err = h.store.CountIn(ctx, rg.Path); err != nil {
 		h.fail(w, r, err)
 		return
@@ -386,21 +408,13 @@ type compoundView struct {
 }
 
 func (h *Handlers) compoundPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	c, ok := h.compoundInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
-	ctx := r.Context()
-	c, err := h.store.Compound(ctx, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if h.denyOutside(w, r, c.RegionPath) {
-		return
-	}
+	ctx, id := r.Context(), c.ID
 	v := compoundView{Compound: c}
+	var err error
 	if v.Stats, err = h.store.StatsOfCompound(ctx, id); err != nil {
 		h.fail(w, r, err)
 		return
@@ -433,17 +447,8 @@ type editView struct {
 }
 
 func (h *Handlers) editCompoundPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	c, ok := h.compoundInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
-		return
-	}
-	c, err := h.store.Compound(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if h.denyOutside(w, r, c.RegionPath) {
 		return
 	}
 	h.renderEdit(w, r, http.StatusOK, c, "")
@@ -458,20 +463,12 @@ func (h *Handlers) renderEdit(w http.ResponseWriter, r *http.Request, status int
 // updateCompound saves the edit form (name, address, built_year, property_mode,
 // renovation_status) of a compound inside the editor's area.
 func (h *Handlers) updateCompound(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	c, ok := h.compoundInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
-	ctx := r.Context()
-	c, err := h.store.Compound(ctx, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if h.denyOutside(w, r, c.RegionPath) {
-		return
-	}
+	ctx, id := r.Context(), c.ID
+	var err error
 	u := CompoundUpdate{Name: r.FormValue("name"), Address: r.FormValue("address"), PropertyMode: r.FormValue("property_mode"), RenovationStatus: r.FormValue("renovation_status")}
 	if y := strings.TrimSpace(r.FormValue("built_year")); y != "" {
 		if u.BuiltYear, err = strconv.Atoi(y); err != nil {
@@ -645,20 +642,11 @@ func (h *Handlers) compoundsAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handlers) compoundAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	c, ok := h.compoundInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
-	c, err := h.store.Compound(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if h.denyOutside(w, r, c.RegionPath) {
-		return
-	}
-	st, err := h.store.StatsOfCompound(r.Context(), id)
+	st, err := h.store.StatsOfCompound(r.Context(), c.ID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -668,17 +656,8 @@ func (h *Handlers) compoundAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handlers) regionAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	rg, ok := h.regionInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
-		return
-	}
-	rg, err := h.store.Region(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if h.denyOutside(w, r, rg.Path) {
 		return
 	}
 	c, err := h.store.CountIn(r.Context(), rg.Path)
@@ -686,7 +665,7 @@ func (h *Handlers) regionAPI(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	kids, err := h.store.Children(r.Context(), id)
+	kids, err := h.store.Children(r.Context(), rg.ID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
