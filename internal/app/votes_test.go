@@ -102,5 +102,35 @@ func TestVotePages(t *testing.T) {
 		if resp, _ := ta.do(t, "community", "POST", p1+"/close", nil, nil); resp.StatusCode != http.StatusConflict {
 			t.Errorf("closing before the closing time = %d", resp.StatusCode)
 		}
+
+		// An elevator vote in entrance 11 (building 11): the ground-floor household 1
+		// is affected and must consent in writing; the worker records it with a scan.
+		ev, err := ta.Consult.CreateVote(ctx, consult.NewVote{Title: "1单元加装电梯", Matter: consult.MatterRebuild, Rules: consult.RulesElevator,
+			ScopeType: "entrance", ScopeID: 11, Affected: []int64{1}, OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev, err = ta.Consult.OpenVote(ctx, ev.ID); err != nil {
+			t.Fatal(err)
+		}
+		pe := "/votes/" + jsonNumber(ev.ID)
+		if _, page := ta.do(t, "community", "GET", pe, nil, nil); !strings.Contains(page, `id="consents"`) || !strings.Contains(page, "待同意") {
+			t.Error("elevator vote page does not list the pending consent")
+		}
+		buf.Reset()
+		mw = multipart.NewWriter(&buf)
+		mw.WriteField("household_id", "1")
+		mw.WriteField("consent", "yes")
+		fw, _ = mw.CreateFormFile("file", "consent.png")
+		png.Encode(fw, image.NewGray(image.Rect(0, 0, 4, 4)))
+		mw.Close()
+		resp, page = ta.do(t, "community", "POST", pe+"/consents", &buf, map[string]string{"Content-Type": mw.FormDataContentType()})
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "书面意见已登记") {
+			t.Errorf("record consent = %d", resp.StatusCode)
+		}
+		es, err := ta.Consult.Elevator(ctx, ev.ID)
+		if err != nil || len(es.Consents) != 1 || !es.Consents[0].Recorded || !es.Consents[0].Consent {
+			t.Errorf("consents after recording: %+v, %v", es.Consents, err)
+		}
 	})
 }

@@ -47,6 +47,7 @@ func (h *VoteHandlers) Routes() []web.Route {
 		{Method: "POST", Pattern: "/votes/{id}/paper", Perm: string(auth.BallotsEnter), Handler: h.castPaper},
 		{Method: "GET", Pattern: "/votes/{id}/receipt", Perm: view, Handler: h.receipt},
 		{Method: "POST", Pattern: "/votes/{id}/close", Perm: string(auth.VotesManage), Handler: h.close},
+		{Method: "POST", Pattern: "/votes/{id}/consents", Perm: string(auth.BallotsEnter), Handler: h.consent},
 		{Method: "GET", Pattern: "/api/v1/votes/{id}/tally", Perm: view, Handler: h.tallyAPI},
 	}
 }
@@ -272,6 +273,7 @@ type votePage struct {
 	Access   access
 	Owner    *OwnerView
 	Results  *Results
+	Elevator *ElevatorStatus
 	Receipt  *Receipt
 	Check    *ReceiptCheck
 	Open     bool
@@ -305,6 +307,14 @@ func (h *VoteHandlers) render(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		d.Owner = &ov
+	}
+	if v.Kind == KindElevator {
+		es, err := h.svc.Elevator(ctx, v.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		d.Elevator = &es
 	}
 	if v.Status == StatusClosed {
 		res, err := h.svc.Results(ctx, v.ID)
@@ -460,6 +470,49 @@ func (h *VoteHandlers) close(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, closed, acc, nil, nil, h.rd.T(r, "votes.closed_ok"), "")
+}
+
+// consent records the written consent (or refusal) of a household whose
+// exclusive part an elevator retrofit affects: form fields household_id,
+// consent (yes|no), note, file (the signed statement).
+func (h *VoteHandlers) consent(w http.ResponseWriter, r *http.Request) {
+	v, acc, ok := h.vote(w, r)
+	if !ok {
+		return
+	}
+	if !acc.Staff {
+		h.rd.Error(w, r, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 12<<20)
+	if err := r.ParseMultipartForm(12 << 20); err != nil {
+		h.render(w, r, http.StatusBadRequest, v, acc, nil, nil, "", h.rd.T(r, "imports.bad_upload", err.Error()))
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	hid, err := strconv.ParseInt(r.FormValue("household_id"), 10, 64)
+	if err != nil {
+		h.render(w, r, http.StatusBadRequest, v, acc, nil, nil, "", h.rd.T(r, "votes.household_not_on_roll", r.FormValue("household_id")))
+		return
+	}
+	f, fh, err := r.FormFile("file")
+	if err != nil {
+		h.render(w, r, http.StatusBadRequest, v, acc, nil, nil, "", h.rd.T(r, "votes.scan_required"))
+		return
+	}
+	defer f.Close()
+	att, err := h.svc.UploadAttachment(r.Context(), fh.Filename, f)
+	if err == nil {
+		err = h.svc.RecordConsent(r.Context(), v.ID, hid, r.FormValue("consent") == "yes", att.ID, r.FormValue("note"))
+	}
+	switch {
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrAttachmentType), errors.Is(err, ErrAttachmentTooLarge), errors.Is(err, ErrNotFound):
+		h.render(w, r, http.StatusBadRequest, v, acc, nil, nil, "", err.Error())
+	case err != nil:
+		h.fail(w, r, err)
+	default:
+		h.render(w, r, http.StatusOK, v, acc, nil, nil, h.rd.T(r, "votes.consent_ok"), "")
+	}
 }
 
 func (h *VoteHandlers) tallyAPI(w http.ResponseWriter, r *http.Request) {
