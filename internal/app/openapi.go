@@ -31,6 +31,7 @@ func apiDocs() map[string]apiDoc {
 		"GET /api/v1/layers/compounds":  {"Compounds with built year, renovation status and property mode, as GeoJSON", []apiParam{bboxParam}},
 		"GET /api/v1/layers/buildings":  {"Building footprints inside a box (at most 3,000), as GeoJSON", []apiParam{{"bbox", "query", "string", bboxParam.description, true}}},
 		"GET /api/v1/layers/facilities": {"Facilities, optionally of some categories, as GeoJSON", []apiParam{bboxParam, {"category", "query", "string", "comma-separated category codes (see /api/v1/categories)", false}}},
+		"GET /api/v1/layers/streets":    {"The stored walk network's street segments inside a box, as one GeoJSON MultiLineString (at most 40,000 segments)", []apiParam{bboxParam}},
 		"GET /api/v1/categories":        {"The facility category catalogue with life circles and service radii", nil},
 		"GET /api/v1/compounds": {"Compounds inside the caller's area, paged", []apiParam{bboxParam,
 			{"q", "query", "string", "part of the name or address, or the exact code", false},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/network"
 	"github.com/gengxin/gengxin/internal/places"
 	"github.com/gengxin/gengxin/internal/web"
 )
@@ -55,6 +56,7 @@ func (h *Handlers) Routes() []web.Route {
 		{Method: "POST", Pattern: "/findings/{id}/status", Perm: manage, Handler: h.setStatus},
 		{Method: "GET", Pattern: "/api/v1/findings", Perm: read, Handler: h.findingsAPI},
 		{Method: "GET", Pattern: "/api/v1/checkup/runs/{id}/results", Perm: read, Handler: h.resultsAPI},
+		{Method: "GET", Pattern: "/api/v1/layers/streets", Perm: string(auth.MapView), Handler: h.streetsLayer},
 	}
 }
 
@@ -543,6 +545,50 @@ func (h *Handlers) findingsExcel(w http.ResponseWriter, r *http.Request) {
 	if err := h.svc.WriteFindingsExcel(r.Context(), f, w); err != nil {
 		h.logger.Error("findings export", "err", err)
 	}
+}
+
+// maxStreetSegments caps one answer of the streets layer.
+const maxStreetSegments = 40000
+
+// streetsLayer draws the newest stored walk network inside a box as one GeoJSON
+// MultiLineString, so the map shows the streets even without a tile server.
+func (h *Handlers) streetsLayer(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	b := [4]float64{-180, -90, 180, 90}
+	if bb := q.Get("bbox"); bb != "" {
+		parts := strings.Split(bb, ",")
+		if len(parts) != 4 {
+			web.JSON(w, http.StatusBadRequest, map[string]any{"error": "bbox needs four numbers: minLon,minLat,maxLon,maxLat", "status": 400})
+			return
+		}
+		for i, p := range parts {
+			v, err := strconv.ParseFloat(p, 64)
+			if err != nil {
+				web.JSON(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("bbox value %q is not a number", p), "status": 400})
+				return
+			}
+			b[i] = v
+		}
+	}
+	g, info, err := h.svc.Graph(r.Context(), 0)
+	if errors.Is(err, ErrNotFound) {
+		web.JSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "features": []any{}})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	lines := make([][2][2]float64, 0, 1024)
+	g.Segments(b[0], b[1], b[2], b[3], func(a, c network.Point) bool {
+		lines = append(lines, [2][2]float64{{a.Lon, a.Lat}, {c.Lon, c.Lat}})
+		return len(lines) < maxStreetSegments
+	})
+	web.JSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
+		"type":       "Feature",
+		"geometry":   map[string]any{"type": "MultiLineString", "coordinates": lines},
+		"properties": map[string]any{"network": info.Name, "segments": len(lines), "truncated": len(lines) >= maxStreetSegments},
+	}}})
 }
 
 type reportData struct {

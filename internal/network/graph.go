@@ -582,3 +582,26 @@ func (t *idTable) get(id int64) (int32, bool) {
 	}
 	return 0, false
 }
+
+// Segments calls fn for every walkable segment (each once, not per direction)
+// with at least one end inside the box, until fn returns false. Maps draw the
+// street network with it.
+func (g *Graph) Segments(minLon, minLat, maxLon, maxLat float64, fn func(a, b Point) bool) {
+	inside := func(p Point) bool {
+		return p.Lon >= minLon && p.Lon <= maxLon && p.Lat >= minLat && p.Lat <= maxLat
+	}
+	for i := 0; i < g.Nodes(); i++ {
+		a := g.NodePoint(i)
+		ain := inside(a)
+		for e := g.first[i]; e < g.first[i+1]; e++ {
+			j := int(g.to[e])
+			if j <= i {
+				continue
+			}
+			b := g.NodePoint(j)
+			if (ain || inside(b)) && !fn(a, b) {
+				return
+			}
+		}
+	}
+}

@@ -571,3 +571,26 @@ func FuzzReadOSMXML(f *testing.F) {
 		g.CountWithin(s, s, 100)
 	})
 }
+
+func TestSegments(t *testing.T) {
+	g := FromWays(map[int64]Point{1: {0, 0}, 2: {0.001, 0}, 3: {0.002, 0}, 4: {0.003, 0}}, [][]int64{{1, 2, 3}, {3, 4}})
+	count := func(minLon, maxLon float64) int {
+		n := 0
+		g.Segments(minLon, -1, maxLon, 1, func(a, b Point) bool { n++; return true })
+		return n
+	}
+	if n := count(-1, 1); n != 3 {
+		t.Errorf("every segment once: got %d, want 3", n)
+	}
+	if n := count(0.0025, 0.0035); n != 1 {
+		t.Errorf("segments touching the box at its east end: got %d, want 1", n)
+	}
+	if n := count(0.01, 0.02); n != 0 {
+		t.Errorf("segments far away: got %d", n)
+	}
+	n := 0
+	g.Segments(-1, -1, 1, 1, func(a, b Point) bool { n++; return false })
+	if n != 1 {
+		t.Errorf("stopping after the first segment: got %d calls", n)
+	}
+}

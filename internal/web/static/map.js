@@ -26,6 +26,18 @@
   var details = document.getElementById("details");
   function show(html) { details.innerHTML = html; details.classList.remove("muted"); }
 
+  // Streets of the stored walk network, under everything else.
+  map.createPane("streets");
+  map.getPane("streets").style.zIndex = 350;
+  var streets = L.geoJSON(null, { pane: "streets", interactive: false, style: { color: "#9aa5b1", weight: 1.2, opacity: 0.9 } }).addTo(map);
+  function refreshStreets() {
+    var b = map.getBounds();
+    if (map.getZoom() < 13) { streets.clearLayers(); return; }
+    getJSON("/api/v1/layers/streets?bbox=" + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","))
+      .then(function (fc) { streets.clearLayers(); streets.addData(fc); });
+  }
+  map.on("moveend", refreshStreets);
+
   // Region outlines.
   var regionStyle = {
     subdistrict: { color: "#b42318", weight: 2.5, fill: false },
