@@ -63,6 +63,7 @@ type App struct {
 	Places  *places.Store
 	Checkup *checkup.Service
 	Consult *consult.Service
+	Surveys *consult.SurveyService
 	Render  *web.Renderer
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
@@ -116,10 +117,11 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 		Metrics: prometheus.NewRegistry(),
 	}
 	a.Consult = consult.NewService(d, log, cfg.Now)
+	a.Surveys = consult.NewSurveyService(d, log, box, cfg.Now)
 	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
 		return nil, err
 	}
-	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages(), consult.Messages())
+	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages(), consult.Messages(), consult.SurveyMessages())
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +197,7 @@ func (a *App) moduleRoutes() []web.Route {
 	out = append(out, places.NewImportHandlers(a.Places, a.Render, a.Logger).Routes()...)
 	out = append(out, checkup.NewHandlers(a.Checkup, a.Places, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, consult.NewVoteHandlers(a.Consult, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
+	out = append(out, consult.NewSurveyHandlers(a.Surveys, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
 	ah := audit.NewHandlers(a.Audit, a.Render, a.Logger)
 	out = append(out,
 		web.Route{Method: "GET", Pattern: "/audit", Perm: string(auth.AuditRead), Handler: ah.Page},

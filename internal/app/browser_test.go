@@ -247,6 +247,34 @@ func TestBrowserDemo(t *testing.T) {
 	if n := run(t, ctx, "meters", chromedp.Evaluate[int](`document.querySelectorAll("#tally .meter").length`)); n != 4 {
 		t.Errorf("vote page shows %d meters, want quorum and approval by area and heads", n)
 	}
+	// A door-to-door survey response with the signature scan, for a household on the call list.
+	openSurveys, err := a.Surveys.ListSurveys(context.Background(), consult.SurveyFilter{Status: consult.StatusOpen})
+	if err != nil || len(openSurveys) == 0 {
+		t.Fatalf("open demo surveys = %d, %v", len(openSurveys), err)
+	}
+	openRound := openSurveys[0].Rounds[len(openSurveys[0].Rounds)-1]
+	callList, err := a.Surveys.CallList(context.Background(), openRound.ID)
+	if err != nil || len(callList) < 2 {
+		t.Fatalf("call list = %d, %v", len(callList), err)
+	}
+	door := callList[len(callList)-1].HouseholdCode
+	do(t, ctx, "call list", chromedp.Navigate(fmt.Sprintf("%s/surveys/rounds/%d/calls", srv.URL, openRound.ID)), chromedp.WaitVisible(chromedp.CSS("#calls")), shot("survey-calls"))
+	do(t, ctx, "door-to-door", chromedp.Navigate(fmt.Sprintf("%s/surveys/rounds/%d/answer?household=%s", srv.URL, openRound.ID, door)),
+		chromedp.WaitVisible(chromedp.CSS("#answer-form")), chromedp.SendKeys(chromedp.CSS("#respondent_name"), "王女士"),
+		chromedp.Click(chromedp.CSS(`#answer-form input[name="a_plan"][value="adjust"]`)), chromedp.Click(chromedp.CSS(`#answer-form input[name="a_elevator"][value="yes"]`)),
+		chromedp.Click(chromedp.CSS(`#answer-form input[name="relation"][value="tenant"]`)), chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{scan}),
+		chromedp.Click(chromedp.CSS("#answer-submit")), chromedp.WaitVisible(chromedp.CSS(".flash")), shot("survey-door"))
+	if flash := run(t, ctx, "door flash", chromedp.Text(chromedp.CSS(".flash"))); !strings.Contains(flash, door) {
+		t.Errorf("door-to-door message %q", flash)
+	}
+	do(t, ctx, "survey dashboard", chromedp.Navigate(fmt.Sprintf("%s/surveys/%d", srv.URL, openSurveys[0].ID)),
+		chromedp.WaitVisible(chromedp.CSS(`#chart-buildings[data-ready="1"]`)), shot("survey-dashboard"))
+	if n := run(t, ctx, "survey charts", chromedp.Evaluate[int](`document.querySelectorAll("#dashboard canvas").length`)); n < 3 {
+		t.Errorf("survey dashboard draws %d charts", n)
+	}
+	if v := run(t, ctx, "support", chromedp.Text(chromedp.CSS("#support-households"))); !strings.HasSuffix(v, "%") {
+		t.Errorf("survey support shows %q", v)
+	}
 	do(t, ctx, "residents", chromedp.Navigate(srv.URL+"/residents"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if h := run(t, ctx, "residents heading", chromedp.Text(chromedp.CSS("h1"))); h != "居民认证" {
 		t.Errorf("/residents heading %q", h)
@@ -296,6 +324,20 @@ func TestBrowserDemo(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#receipt-code")), shot("vote-resident"))
 	if c := run(t, ctx, "counted", chromedp.Text(chromedp.CSS("#counted-choice"))); c != "同意" {
 		t.Errorf("counted choice after casting = %q", c)
+	}
+	// The resident answers the open survey round on the phone, then sees the answer kept.
+	do(t, ctx, "resident surveys", chromedp.Navigate(srv.URL+"/surveys"), chromedp.WaitVisible(chromedp.CSS(".survey-home a.button")),
+		chromedp.Click(chromedp.CSS(".survey-home a.button")), chromedp.WaitVisible(chromedp.CSS("#answer-form")),
+		chromedp.Click(chromedp.CSS(`#answer-form input[name="a_plan"][value="agree"]`)), chromedp.Click(chromedp.CSS(`#answer-form input[name="a_elevator"][value="no"]`)),
+		chromedp.Click(chromedp.CSS(`#answer-form input[name="a_parking"][value="4"]`)), chromedp.Click(chromedp.CSS(`#answer-form input[name="relation"][value="owner"]`)),
+		chromedp.Click(chromedp.CSS("#answer-submit")), chromedp.WaitVisible(chromedp.CSS("#answer-form .problems")), shot("survey-phone-problem"))
+	do(t, ctx, "survey reason", chromedp.SendKeys(chromedp.CSS(`textarea[name="a_elevator_reason"]`), "一楼担心采光"),
+		chromedp.Click(chromedp.CSS("#answer-submit")), chromedp.WaitVisible(chromedp.CSS("#current-answer")), shot("survey-phone"))
+	if flash := run(t, ctx, "survey flash", chromedp.Text(chromedp.CSS(".flash"))); !strings.Contains(flash, "提交成功") {
+		t.Errorf("survey answer message %q", flash)
+	}
+	if w := run(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("the answer page is %d px wide on a 390 px screen", w)
 	}
 
 	// The English switch.

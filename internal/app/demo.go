@@ -46,6 +46,9 @@ func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 	if _, err := consult.SeedDemo(ctx, a.Consult, consult.DemoOptions{HouseholdID: residentHome, Seed: opts.Seed}); err != nil {
 		return fmt.Errorf("demo votes: %w", err)
 	}
+	if _, err := consult.SeedDemoSurveys(ctx, a.Surveys, consult.DemoSurveyOptions{HouseholdID: residentHome, Seed: opts.Seed}); err != nil {
+		return fmt.Errorf("demo surveys: %w", err)
+	}
 	var osm bytes.Buffer
 	if err := streets.WriteOSM(&osm); err != nil {
 		return fmt.Errorf("demo streets: %w", err)

@@ -46,6 +46,7 @@ func apiDocs() map[string]apiDoc {
 			{"status", "query", "string", "comma-separated: new, open, in_project, resolved, verified", false},
 			{"variant", "query", "string", "walk or line", false}}},
 		"GET /api/v1/votes/{id}/tally":          {"An owner vote's live tally (or its final one when closed): participation and approval by area and heads against the thresholds", []apiParam{id}},
+		"GET /api/v1/surveys/rounds/{id}/stats": {"A survey round's live (or final) statistics: coverage, support by households and by area per building, entrance and floor, channels, relations and answer distributions", []apiParam{id}},
 		"GET /api/v1/checkup/runs/{id}/results": {"A health-check run's result per indicator and variant, with the previous run's value", []apiParam{id}},
 	}
 }

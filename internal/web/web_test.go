@@ -22,7 +22,7 @@ import (
 // TestEveryMessageTranslated checks that every message key a template names, and
 // every key built from a code list, exists in Chinese and English.
 func TestEveryMessageTranslated(t *testing.T) {
-	cat := web.NewCatalog(places.Messages(), consult.Messages())
+	cat := web.NewCatalog(places.Messages(), consult.Messages(), consult.SurveyMessages())
 	var keys []string
 	re := regexp.MustCompile(`T "([a-z_.0-9]+)"`)
 	err := filepath.WalkDir("templates", func(path string, d fs.DirEntry, err error) error {
@@ -62,6 +62,14 @@ func TestEveryMessageTranslated(t *testing.T) {
 	add("votes.choice.", []string{string(consult.Agree), string(consult.Disagree), string(consult.Abstain)})
 	add("votes.scope.", []string{"compound", "building", "entrance"})
 	add("votes.channel.", []string{consult.ChannelPaper, consult.ChannelProxy})
+	add("surveys.kind.", []string{consult.QuestionSingle, consult.QuestionMultiple, consult.QuestionRating, consult.QuestionYesNo, consult.QuestionText})
+	add("surveys.channel.", []string{consult.ResponseOnline, consult.ResponseDoor, consult.ResponsePhone, consult.ResponsePaper})
+	add("surveys.relation.", []string{consult.RelationOwner, consult.RelationTenant, consult.RelationFamily})
+	add("surveys.stage.", []string{"none", consult.StageSurvey, consult.StageDesign, consult.StageSample, consult.StageConstruction})
+	add("surveys.audience.", []string{consult.AudienceRegion, consult.AudienceCompounds, consult.AudienceBuildings, consult.AudienceEntrances})
+	add("surveys.confirm.", []string{consult.ConfirmSignature, consult.ConfirmVerbal})
+	add("surveys.answer.", []string{consult.AnswerYes, consult.AnswerNo})
+	add("surveys.problem.", []string{"required", "answer", "options", "rating", "text", "relation", "respondent_name", "confirmation", "confirmed_at", "attachment", "channel"})
 	add("checkup.level.", []string{"housing", "compound", "block", "district"})
 	add("checkup.variant.", []string{"walk", "line"})
 	add("finding.status.", []string{"new", "open", "in_project", "resolved", "verified"})
