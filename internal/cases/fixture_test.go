@@ -73,7 +73,8 @@ func box(minLon, minLat, maxLon, maxLat float64) string {
 		minLon, minLat, maxLon, minLat, maxLon, maxLat, minLon, maxLat, minLon, minLat)
 }
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+// bareFixture is a service on an empty database.
+func bareFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := audit.WithActor(context.Background(), audit.System("test"))
 	key := make([]byte, 64)
@@ -88,6 +89,13 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	clk.set(t, "2025-06-10 09:00")
 	f := &fixture{d: d, clk: clk, box: bx, regions: map[string]int64{}, paths: map[string]string{}, users: map[string]int64{}, ctx: ctx}
 	f.svc = New(d, audit.New(d, clk.Now), bx, clk.Now)
+	return f
+}
+
+func newFixture(t testing.TB, d *db.DB) *fixture {
+	t.Helper()
+	f := bareFixture(t, d)
+	ctx, clk := f.ctx, f.clk
 	type reg struct {
 		name, parent, level string
 		bbox                [4]float64

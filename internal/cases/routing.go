@@ -37,6 +37,10 @@ type regionNode struct {
 
 // shapes is the in-memory point-in-polygon index of the regions, rebuilt when
 // the regions table changes (its fingerprint: count, largest id, newest edit).
+// On the demo district (BenchmarkRouting, SQLite, 2 cores) a route with the
+// cached index takes about 70 µs, most of it the fingerprint, staff and
+// department queries; rebuilding the index per call takes about 1.7 ms; the
+// lookup itself about 0.4 µs.
 type shapes struct {
 	fingerprint string
 	regions     map[int64]*regionNode
