@@ -21,6 +21,7 @@ import (
 
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/cases"
 	"github.com/gengxin/gengxin/internal/checkup"
 	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/db"
@@ -64,6 +65,7 @@ type App struct {
 	Checkup *checkup.Service
 	Consult *consult.Service
 	Surveys *consult.SurveyService
+	Cases   *cases.Service
 	Render  *web.Renderer
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
@@ -118,6 +120,7 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 	}
 	a.Consult = consult.NewService(d, log, cfg.Now)
 	a.Surveys = consult.NewSurveyService(d, log, box, cfg.Now)
+	a.Cases = cases.New(d, log, box, cfg.Now)
 	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
 		return nil, err
 	}
@@ -360,6 +363,7 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	go a.runTimers(ctx, time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -377,6 +381,30 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 		return err
 	}
 	return nil
+}
+
+// runTimers checks the case deadlines every interval until ctx ends: near-due and
+// overdue events are written to their cases (several instances on one PostgreSQL
+// share the work safely).
+func (a *App) runTimers(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			notes, err := a.Cases.RunTimers(ctx, a.Config.Now())
+			if err != nil {
+				a.Logger.Error("case timers", "err", err)
+				continue
+			}
+			for _, n := range notes {
+				a.Logger.Info("case deadline", "case_id", n.CaseID, "kind", string(n.Kind), "stage", string(n.Stage),
+					"due", n.Due, "assignee_id", n.AssigneeID, "supervisor_id", n.Supervisor)
+			}
+		}
+	}
 }
 
 // EnvOr returns the environment variable name, or def when it is unset.

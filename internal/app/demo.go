@@ -8,6 +8,7 @@ import (
 
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/cases"
 	"github.com/gengxin/gengxin/internal/checkup"
 	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/demo"
@@ -48,6 +49,9 @@ func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 	}
 	if _, err := consult.SeedDemoSurveys(ctx, a.Surveys, consult.DemoSurveyOptions{HouseholdID: residentHome, Seed: opts.Seed}); err != nil {
 		return fmt.Errorf("demo surveys: %w", err)
+	}
+	if _, err := cases.SeedDemo(ctx, a.Cases, cases.DemoOptions{Seed: opts.Seed, Now: a.Config.Now()}); err != nil {
+		return fmt.Errorf("demo cases: %w", err)
 	}
 	var osm bytes.Buffer
 	if err := streets.WriteOSM(&osm); err != nil {
