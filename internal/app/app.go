@@ -124,7 +124,7 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
 		return nil, err
 	}
-	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages(), consult.Messages(), consult.SurveyMessages())
+	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages(), consult.Messages(), consult.SurveyMessages(), cases.Messages())
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +201,7 @@ func (a *App) moduleRoutes() []web.Route {
 	out = append(out, checkup.NewHandlers(a.Checkup, a.Places, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, consult.NewVoteHandlers(a.Consult, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, consult.NewSurveyHandlers(a.Surveys, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
+	out = append(out, cases.NewHandlers(a.Cases, a.Auth.ResidentHouseholds, a.Render, a.Logger).Routes()...)
 	ah := audit.NewHandlers(a.Audit, a.Render, a.Logger)
 	out = append(out,
 		web.Route{Method: "GET", Pattern: "/audit", Perm: string(auth.AuditRead), Handler: ah.Page},

@@ -120,6 +120,17 @@ const (
 	VotesManage Permission = "votes.manage"
 	// BallotsEnter: enter paper and proxy ballots and door-to-door answers.
 	BallotsEnter Permission = "ballots.enter"
+	// CasesReport: report a problem and follow one's own reports; every
+	// logged-in account holds it.
+	CasesReport Permission = "cases.report"
+	// CasesHandle: act on cases assigned to oneself or inside one's area (sign,
+	// arrive, resolve, agree a plan, return).
+	CasesHandle Permission = "cases.handle"
+	// CasesDispatch: accept, dispatch, reassign, merge, suspend and resume the
+	// cases of one's area.
+	CasesDispatch Permission = "cases.dispatch"
+	// CasesRead: see every case of one's area with its history and clocks.
+	CasesRead Permission = "cases.read"
 )
 
 // staff lists the roles of government and community staff.
@@ -143,12 +154,16 @@ var matrix = map[Permission][]string{
 	VotesRead:       append(append([]string{}, staff...), RoleAuditor),
 	VotesManage:     {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
 	BallotsEnter:    {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
+	CasesReport:     append(append([]string{}, staff...), RoleResident, RoleAuditor),
+	CasesHandle:     append([]string{}, staff...),
+	CasesDispatch:   {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	CasesRead:       append(append([]string{}, staff...), RoleAuditor),
 }
 
 // Permissions returns every permission, in a stable order.
 func Permissions() []Permission {
 	return []Permission{PlacesRead, PlacesWrite, PlacesImport, Export, PIIReveal, UsersManage, APIKeysManage, AuditRead, ResidentsVerify, MapView,
-		CheckupRead, CheckupRun, FindingsManage, VotesRead, VotesManage, BallotsEnter}
+		CheckupRead, CheckupRun, FindingsManage, VotesRead, VotesManage, BallotsEnter, CasesReport, CasesHandle, CasesDispatch, CasesRead}
 }
 
 // Can reports whether role holds permission p. Unknown roles and permissions hold

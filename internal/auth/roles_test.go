@@ -63,6 +63,10 @@ func TestCan(t *testing.T) {
 		auth.VotesRead:       {A, D, S, C, G, H, U},
 		auth.VotesManage:     {A, D, S, C},
 		auth.BallotsEnter:    {A, C, G},
+		auth.CasesReport:     {A, D, S, C, G, H, R, U},
+		auth.CasesHandle:     {A, D, S, C, G, H},
+		auth.CasesDispatch:   {A, D, S, C},
+		auth.CasesRead:       {A, D, S, C, G, H, U},
 	}
 	if len(want) != len(auth.Permissions()) {
 		t.Fatalf("table covers %d permissions, package has %d", len(want), len(auth.Permissions()))

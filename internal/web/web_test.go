@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gengxin/gengxin/internal/auth"
+	"github.com/gengxin/gengxin/internal/cases"
 	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/places"
 	"github.com/gengxin/gengxin/internal/web"
@@ -22,7 +23,7 @@ import (
 // TestEveryMessageTranslated checks that every message key a template names, and
 // every key built from a code list, exists in Chinese and English.
 func TestEveryMessageTranslated(t *testing.T) {
-	cat := web.NewCatalog(places.Messages(), consult.Messages(), consult.SurveyMessages())
+	cat := web.NewCatalog(places.Messages(), consult.Messages(), consult.SurveyMessages(), cases.Messages())
 	var keys []string
 	re := regexp.MustCompile(`T "([a-z_.0-9]+)"`)
 	err := filepath.WalkDir("templates", func(path string, d fs.DirEntry, err error) error {
