@@ -202,6 +202,7 @@ func (a *App) moduleRoutes() []web.Route {
 	out = append(out, consult.NewVoteHandlers(a.Consult, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, consult.NewSurveyHandlers(a.Surveys, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, cases.NewHandlers(a.Cases, a.Auth.ResidentHouseholds, a.Render, a.Logger).Routes()...)
+	out = append(out, cases.NewOpen311(a.Cases, a.Auth.AuthenticateAPIKey, "gengxin", a.Config.Now, a.Logger).Routes()...)
 	ah := audit.NewHandlers(a.Audit, a.Render, a.Logger)
 	out = append(out,
 		web.Route{Method: "GET", Pattern: "/audit", Perm: string(auth.AuditRead), Handler: ah.Page},

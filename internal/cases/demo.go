@@ -284,6 +284,12 @@ func (s *Service) demoCase(w *demoWorld, rng *rand.Rand, id int64, reported, now
 	switch x := rng.IntN(100); {
 	case x < 45 && len(w.reports) > 0:
 		in.Channel, in.Reporter = ChannelResident, Reporter{UserID: w.reports[rng.IntN(len(w.reports))]}
+		if id%150 != 0 {
+			// Most residents report without an account here; only a few reports
+			// belong to the demo's resident accounts, so "my reports" shows a
+			// realistic handful.
+			in.Reporter = Reporter{Name: "居民", Contact: fmt.Sprintf("137%08d", id*7919%100000000)}
+		}
 	case x < 70:
 		in.Channel, in.Reporter = ChannelHotline, Reporter{Name: "来电市民", Contact: fmt.Sprintf("139%08d", rng.IntN(100000000)), Anonymous: rng.IntN(5) == 0}
 	case x < 90:

@@ -418,6 +418,10 @@ func (h *Handlers) nearby(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		// The nearest few are enough to recognise one's own problem.
+		if len(ns) > 5 {
+			ns = ns[:5]
+		}
 		for _, n := range ns {
 			data.Cases = append(data.Cases, nearbyItem{ID: n.ID, Category: h.categoryName(r, n.Category), Description: n.Description,
 				State: n.State, Distance: int(n.DistanceM + 0.5), ReportedAt: n.ReportedAt})
