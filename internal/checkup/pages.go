@@ -423,24 +423,15 @@ func (h *Handlers) findingPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handlers) renderFinding(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
-	id, ok := idParam(r)
+	f, ok := h.findingInScope(w, r)
 	if !ok {
-		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
-		return
-	}
-	f, err := h.svc.FindingByID(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !covers(r, f.RegionPath) {
-		h.rd.Error(w, r, http.StatusForbidden, "error.out_of_scope")
 		return
 	}
 	d := findingData{Finding: f, CanManage: viewer(r).Can(auth.FindingsManage)}
 	d.Indicator, _ = h.svc.Catalogue().Indicator(f.Indicator)
 	d.Name = h.indicatorName(r, d.Indicator)
-	if d.Events, err = h.svc.FindingEvents(r.Context(), id); err != nil {
+	var err error
+	if d.Events, err = h.svc.FindingEvents(r.Context(), f.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -459,22 +450,32 @@ func (h *Handlers) renderFinding(w http.ResponseWriter, r *http.Request, status 
 	h.rd.Render(w, status, "finding", p)
 }
 
-func (h *Handlers) setStatus(w http.ResponseWriter, r *http.Request) {
+// findingInScope reads the finding the path names and checks that it lies in
+// the viewer's area, answering 404 or 403 itself when not.
+func (h *Handlers) findingInScope(w http.ResponseWriter, r *http.Request) (Finding, bool) {
 	id, ok := idParam(r)
 	if !ok {
 		h.rd.Error(w, r, http.StatusNotFound, "error.not_found")
-		return
+		return Finding{}, false
 	}
 	f, err := h.svc.FindingByID(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
-		return
+		return Finding{}, false
 	}
 	if !covers(r, f.RegionPath) {
 		h.rd.Error(w, r, http.StatusForbidden, "error.out_of_scope")
+		return Finding{}, false
+	}
+	return f, true
+}
+
+func (h *Handlers) setStatus(w http.ResponseWriter, r *http.Request) {
+	f, ok := h.findingInScope(w, r)
+	if !ok {
 		return
 	}
-	err = h.svc.SetFindingStatus(r.Context(), id, r.FormValue("status"), strings.TrimSpace(r.FormValue("note")))
+	err := h.svc.SetFindingStatus(r.Context(), f.ID, r.FormValue("status"), strings.TrimSpace(r.FormValue("note")))
 	switch {
 	case errors.Is(err, ErrBadTransition), errors.Is(err, ErrBadRequest):
 		h.renderFinding(w, r, http.StatusBadRequest, "", err.Error())
