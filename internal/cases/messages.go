@@ -100,6 +100,9 @@ func Messages() map[string][2]string {
 		"cases.clockstatus.late":      {"超时完成", "late"},
 		"cases.clockstatus.cancelled": {"已取消", "cancelled"},
 	}
+	for k, v := range kpiMessages() {
+		m[k] = v
+	}
 	for k, v := range map[State][2]string{
 		StateReported: {"已上报", "reported"}, StateAccepted: {"已受理", "accepted"}, StateDispatched: {"已派遣", "dispatched"},
 		StateSigned: {"已签收", "signed"}, StateOnSite: {"已到场", "on site"}, StateResolved: {"已办结", "resolved"},

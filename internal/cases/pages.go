@@ -45,7 +45,7 @@ func (h *Handlers) Routes() []web.Route {
 	act := func(pattern, perm string, fn http.HandlerFunc) web.Route {
 		return web.Route{Method: "POST", Pattern: "/cases/{id}/" + pattern, Perm: perm, Handler: fn}
 	}
-	return []web.Route{
+	return append([]web.Route{
 		{Method: "GET", Pattern: "/cases/new", Perm: report, Handler: h.newForm},
 		{Method: "GET", Pattern: "/cases/nearby", Perm: report, Handler: h.nearby},
 		{Method: "POST", Pattern: "/cases", Perm: report, Handler: h.create},
@@ -73,7 +73,7 @@ func (h *Handlers) Routes() []web.Route {
 		act("arrive", handle, h.staffAction(ActArrive)),
 		act("plan", handle, h.staffAction(ActAgreePlan)),
 		act("resolve", handle, h.staffAction(ActResolve)),
-	}
+	}, h.kpiRoutes()...)
 }
 
 // errOutOfScope: the case lies outside the caller's area and is not theirs.
