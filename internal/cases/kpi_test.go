@@ -2,6 +2,8 @@ package cases
 
 import (
 	"errors"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -397,4 +399,32 @@ func TestTopProblemsAndPropose(t *testing.T) {
 			t.Errorf("the proposed cluster is not marked")
 		}
 	})
+}
+
+// BenchmarkKPIs measures the KPI report of one month by grid and the top
+// problems over the demo district's cases; GENGXIN_KPI_BENCH_CASES sets how
+// many (20,000 by default, spread over 90 days).
+func BenchmarkKPIs(b *testing.B) {
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("GENGXIN_KPI_BENCH_CASES")); err == nil && v > 0 {
+		n = v
+	}
+	d := dbtest.SQLite(b)
+	f := bareFixture(b, d)
+	demoDistrict(b, d, f)
+	end := at(b, "2026-03-20 15:00")
+	f.clk.set(b, "2026-03-20 15:00")
+	if _, err := SeedDemo(f.ctx, f.svc, DemoOptions{Seed: 7, Now: end, Cases: n}); err != nil {
+		b.Fatal(err)
+	}
+	kf := KPIFilter{From: at(b, "2026-02-01 00:00"), To: at(b, "2026-03-01 00:00"), GroupBy: GroupGrid}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := f.svc.KPIs(f.ctx, kf); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.svc.TopProblems(f.ctx, kf, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
