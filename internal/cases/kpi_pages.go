@@ -82,22 +82,22 @@ type kpiPeriod struct {
 }
 
 type kpiData struct {
-	From, To   string // dates shown, to inclusive
+	From, To string // dates shown, to inclusive
 	// PrevFrom and PrevTo are the dates of the period the top problems are
 	// compared with.
 	PrevFrom, PrevTo string
-	By         GroupBy
-	N          int
-	Groupings  []GroupBy
-	Periods    []kpiPeriod
-	Report     KPIReport
-	Top        TopProblems
-	Candidates []ClusterCandidate
-	CanPropose bool
-	CanExport  bool
-	Query      string // the query of the current view, for the export link
-	Charts     map[string]any
-	Proposed   string
+	By               GroupBy
+	N                int
+	Groupings        []GroupBy
+	Periods          []kpiPeriod
+	Report           KPIReport
+	Top              TopProblems
+	Candidates       []ClusterCandidate
+	CanPropose       bool
+	CanExport        bool
+	Query            string // the query of the current view, for the export link
+	Charts           map[string]any
+	Proposed         string
 }
 
 // periodDates returns the dates shown for the period [from, to).
