@@ -52,24 +52,28 @@ var allPeers = []string{peerOSMnx, peerScipy, peerPgRouting}
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlags(e, "bench", "bench network [flags]", `
+		fs := newFlags(e, "bench", "bench network|cases [flags]", `
 Measures gengxin against other engines on the same data in the same run.
 
   network   the walk network (read, snap, nearest facility) against OSMnx +
             NetworkX, scipy's csgraph and pgRouting, after checking that every
             distance agrees
+  cases     the case API under load (creates, reads, lists) with wrk or hey
+            against a database filled with a million cases
 
-Run 'gengxin bench network --help' for its flags.`)
+Run 'gengxin bench network --help' or 'gengxin bench cases --help' for the flags.`)
 		if err := parse(fs, args); err != nil {
 			return err
 		}
-		return usageErr("name what to measure: network")
+		return usageErr("name what to measure: network or cases")
 	}
 	switch args[0] {
 	case "network":
 		return benchNetwork(ctx, e, args[1:])
+	case "cases":
+		return benchCases(ctx, e, args[1:])
 	}
-	return usageErr("unknown benchmark %q: want network", args[0])
+	return usageErr("unknown benchmark %q: want network or cases", args[0])
 }
 
 // listFlag is a flag that can be repeated and takes comma-separated lists.
