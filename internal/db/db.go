@@ -109,7 +109,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
 		w.SetConnMaxIdleTime(0)
-		r, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=query_only(1)")
+		// Readers get a page cache of their own and memory-mapped reads, so that
+		// many concurrent reads of a large file do not each go through pread.
+		r, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=query_only(1)&_pragma=cache_size(-16384)&_pragma=mmap_size(1073741824)")
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", conn, err)
