@@ -8,21 +8,15 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gengxin/gengxin/internal/app"
-	"github.com/gengxin/gengxin/internal/audit"
-	"github.com/gengxin/gengxin/internal/auth"
 	"github.com/gengxin/gengxin/internal/cases"
 	"github.com/gengxin/gengxin/internal/db"
 	"github.com/gengxin/gengxin/internal/db/dbtest"
@@ -37,47 +31,6 @@ type fakeClock struct {
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
-// newTestAppAt is newTestApp with the clock now.
-func newTestAppAt(t *testing.T, d *db.DB, now func() time.Time) *testApp {
-	t.Helper()
-	ctx := context.Background()
-	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Now: now,
-		AuthOptions: []auth.Option{auth.WithParams(cheap), auth.WithLoginLimits(1000, 1000, time.Minute)}}, d, slog.New(slog.NewTextHandler(testLogWriter(t), nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx := audit.WithActor(ctx, audit.System("test"))
-	if err := a.Places.Load(sctx, fixture(), audit.Change{Action: "test.load", ObjectType: "dataset", ObjectID: "fixture"}); err != nil {
-		t.Fatal(err)
-	}
-	var adminP *auth.Principal
-	for _, acc := range accounts {
-		u, err := a.Auth.CreateUser(sctx, auth.NewUser{Username: acc.username, Password: testPassword, Role: acc.role, RegionID: acc.regionID})
-		if err != nil {
-			t.Fatalf("create %s: %v", acc.username, err)
-		}
-		if acc.role == auth.RoleAdmin {
-			adminP = &auth.Principal{Kind: auth.KindUser, UserID: u.ID, Username: u.Username, Role: u.Role}
-		}
-		if acc.role == auth.RoleResident {
-			if err := a.Auth.RequestResidentLink(sctx, u.ID, 1); err != nil {
-				t.Fatal(err)
-			}
-			actx := auth.WithPrincipal(audit.WithActor(ctx, adminP.Actor()), adminP)
-			links, err := a.Auth.PendingResidentLinks(actx, "")
-			if err != nil || len(links) != 1 {
-				t.Fatalf("pending links = %v, %v", links, err)
-			}
-			if err := a.Auth.DecideResidentLink(actx, links[0].ID, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	ta := &testApp{App: a, srv: httptest.NewServer(a.Handler())}
-	t.Cleanup(ta.srv.Close)
-	return ta
-}
 
 // exifJPEG returns a small JPEG carrying an APP1 Exif segment with a GPS tag.
 func exifJPEG(t *testing.T) []byte {

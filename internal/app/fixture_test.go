@@ -122,10 +122,16 @@ type testApp struct {
 
 func newTestApp(t *testing.T, d *db.DB) *testApp {
 	t.Helper()
+	return newTestAppAt(t, d, nil)
+}
+
+// newTestAppAt builds an app on d loaded with the fixture and its accounts;
+// now is its clock (nil for the wall clock).
+func newTestAppAt(t *testing.T, d *db.DB, now func() time.Time) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(testLogWriter(t), nil))
-	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test",
-		AuthOptions: []auth.Option{auth.WithParams(cheap), auth.WithLoginLimits(1000, 1000, time.Minute)}}, d, logger)
+	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Now: now,
+		AuthOptions: []auth.Option{auth.WithParams(cheap), auth.WithLoginLimits(1000, 1000, time.Minute)}}, d, slog.New(slog.NewTextHandler(testLogWriter(t), nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
