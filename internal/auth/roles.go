@@ -131,6 +131,20 @@ const (
 	CasesDispatch Permission = "cases.dispatch"
 	// CasesRead: see every case of one's area with its history and clocks.
 	CasesRead Permission = "cases.read"
+	// ProjectsRead: see the renewal projects of one's area with their money,
+	// gates, rounds and progress, and the project statistics.
+	ProjectsRead Permission = "projects.read"
+	// ProjectsManage: create projects, plan items and funding, record
+	// approvals, progress and spend, and move projects through their stages.
+	ProjectsManage Permission = "projects.manage"
+	// ProjectsFeedback: record residents' feedback in the four rounds and what
+	// was done with it.
+	ProjectsFeedback Permission = "projects.feedback"
+	// ProjectsOverride: move a project past a gate that is not met, with a
+	// written reason; configure the gates and the priority weights.
+	ProjectsOverride Permission = "projects.override"
+	// HouseholdNotes: keep the per-household notes (一户一策).
+	HouseholdNotes Permission = "households.notes"
 )
 
 // staff lists the roles of government and community staff.
@@ -138,32 +152,38 @@ var staff = []string{RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, Rol
 
 // matrix says which roles hold each permission. It is a constant table.
 var matrix = map[Permission][]string{
-	PlacesRead:      append(append([]string{}, staff...), RoleAuditor),
-	PlacesWrite:     {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
-	PlacesImport:    {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
-	Export:          {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker, RoleAuditor},
-	PIIReveal:       {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
-	UsersManage:     {RoleAdmin},
-	APIKeysManage:   {RoleAdmin},
-	AuditRead:       {RoleAdmin, RoleAuditor},
-	ResidentsVerify: {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
-	MapView:         append(append([]string{}, staff...), RoleResident, RoleAuditor),
-	CheckupRead:     append(append([]string{}, staff...), RoleAuditor),
-	CheckupRun:      {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
-	FindingsManage:  {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
-	VotesRead:       append(append([]string{}, staff...), RoleAuditor),
-	VotesManage:     {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
-	BallotsEnter:    {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
-	CasesReport:     append(append([]string{}, staff...), RoleResident, RoleAuditor),
-	CasesHandle:     append([]string{}, staff...),
-	CasesDispatch:   {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
-	CasesRead:       append(append([]string{}, staff...), RoleAuditor),
+	PlacesRead:       append(append([]string{}, staff...), RoleAuditor),
+	PlacesWrite:      {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	PlacesImport:     {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
+	Export:           {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker, RoleAuditor},
+	PIIReveal:        {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
+	UsersManage:      {RoleAdmin},
+	APIKeysManage:    {RoleAdmin},
+	AuditRead:        {RoleAdmin, RoleAuditor},
+	ResidentsVerify:  {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
+	MapView:          append(append([]string{}, staff...), RoleResident, RoleAuditor),
+	CheckupRead:      append(append([]string{}, staff...), RoleAuditor),
+	CheckupRun:       {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
+	FindingsManage:   {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	VotesRead:        append(append([]string{}, staff...), RoleAuditor),
+	VotesManage:      {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	BallotsEnter:     {RoleAdmin, RoleCommunityWorker, RoleGridWorker},
+	CasesReport:      append(append([]string{}, staff...), RoleResident, RoleAuditor),
+	CasesHandle:      append([]string{}, staff...),
+	CasesDispatch:    {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	CasesRead:        append(append([]string{}, staff...), RoleAuditor),
+	ProjectsRead:     append(append([]string{}, staff...), RoleAuditor),
+	ProjectsManage:   {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer},
+	ProjectsFeedback: {RoleAdmin, RoleDistrictOfficer, RoleSubdistrictOfficer, RoleCommunityWorker},
+	ProjectsOverride: {RoleAdmin, RoleDistrictOfficer},
+	HouseholdNotes:   {RoleAdmin, RoleSubdistrictOfficer, RoleCommunityWorker, RoleGridWorker},
 }
 
 // Permissions returns every permission, in a stable order.
 func Permissions() []Permission {
 	return []Permission{PlacesRead, PlacesWrite, PlacesImport, Export, PIIReveal, UsersManage, APIKeysManage, AuditRead, ResidentsVerify, MapView,
-		CheckupRead, CheckupRun, FindingsManage, VotesRead, VotesManage, BallotsEnter, CasesReport, CasesHandle, CasesDispatch, CasesRead}
+		CheckupRead, CheckupRun, FindingsManage, VotesRead, VotesManage, BallotsEnter, CasesReport, CasesHandle, CasesDispatch, CasesRead,
+		ProjectsRead, ProjectsManage, ProjectsFeedback, ProjectsOverride, HouseholdNotes}
 }
 
 // Can reports whether role holds permission p. Unknown roles and permissions hold

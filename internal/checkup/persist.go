@@ -111,8 +111,10 @@ type findingKey struct {
 }
 
 type existingFinding struct {
-	id     int64
-	status string
+	// pending: resolved by a person or a project, not yet confirmed by a run.
+	pending bool
+	id      int64
+	status  string
 }
 
 // finish updates the findings ledger and marks the run done, in one transaction.
@@ -133,7 +135,7 @@ func (e *engine) finish(ctx context.Context) error {
 				args = append(args, c)
 				ph[i] = "$" + strconv.Itoa(i+2)
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT id, indicator_code, variant, object_type, object_id, status FROM findings
+			rows, err := tx.QueryContext(ctx, `SELECT id, indicator_code, variant, object_type, object_id, status, resolved_run_id IS NULL FROM findings
 				WHERE region_path LIKE $1 AND indicator_code IN (`+strings.Join(ph, ",")+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("read findings: %w", err)
@@ -141,7 +143,7 @@ func (e *engine) finish(ctx context.Context) error {
 			for rows.Next() {
 				var k findingKey
 				var f existingFinding
-				if err := rows.Scan(&f.id, &k.code, &k.variant, &k.objType, &k.objID, &f.status); err != nil {
+				if err := rows.Scan(&f.id, &k.code, &k.variant, &k.objType, &k.objID, &f.status, &f.pending); err != nil {
 					rows.Close()
 					return fmt.Errorf("read findings: %w", err)
 				}
@@ -173,7 +175,7 @@ func (e *engine) finish(ctx context.Context) error {
 				measuredPairs[r.ind.Code+"|"+r.variant] = true
 			}
 		}
-		var stillFailing, toOpen, reopen, resolve []int64
+		var stillFailing, toOpen, reopen, resolve, verify []int64
 		seen := make(map[findingKey]int8, len(e.values))
 		newCount := 0
 		for i := range e.values {
@@ -222,6 +224,13 @@ func (e *engine) finish(ctx context.Context) error {
 			if p == 0 && measured || p == -1 {
 				continue // still failing, or not measurable this time
 			}
+			if f.status == StatusResolved && f.pending && measured {
+				verify = append(verify, f.id)
+				if err := event(f.id, f.status, StatusVerified, "passes in this checkup: fix confirmed"); err != nil {
+					return err
+				}
+				continue
+			}
 			if f.status == StatusNew || f.status == StatusOpen || f.status == StatusInProject {
 				note := "passes in this checkup"
 				if !measured {
@@ -254,6 +263,9 @@ func (e *engine) finish(ctx context.Context) error {
 			return err
 		}
 		if err := updateIDs(ctx, tx, resolve, `UPDATE findings SET status = 'resolved', resolved_run_id = $1, updated_at = $2 WHERE id IN `, e.runID, now); err != nil {
+			return err
+		}
+		if err := updateIDs(ctx, tx, verify, `UPDATE findings SET status = 'verified', resolved_run_id = $1, updated_at = $2 WHERE id IN `, e.runID, now); err != nil {
 			return err
 		}
 		evs := s.db.NewInserter(tx, "finding_events", "finding_id", "run_id", "actor_name", "from_status", "to_status", "note", "at")

@@ -567,37 +567,44 @@ func (s *Service) FindingEvents(ctx context.Context, id int64) ([]Event, error) 
 // resolved → verified, and reopening to open), recording an event and an audit
 // entry. A change the workflow does not allow returns ErrBadTransition.
 func (s *Service) SetFindingStatus(ctx context.Context, id int64, status, note string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.SetFindingStatusTx(ctx, tx, id, status, note) })
+}
+
+// SetFindingStatusTx is SetFindingStatus inside the caller's transaction, for
+// modules that change findings together with their own records (a renewal
+// project taking findings in, or resolving them when it enters aftercare).
+// A finding set to resolved this way is "resolved, pending verification": the
+// next checkup run that measures it confirms it (verified) or reopens it.
+func (s *Service) SetFindingStatusTx(ctx context.Context, tx *sql.Tx, id int64, status, note string) error {
 	if !slices.Contains(Statuses, status) {
 		return fmt.Errorf("%w: unknown status %q", ErrBadTransition, status)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	actor := audit.ActorFrom(ctx).Name
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var from string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM findings WHERE id = $1`, id).Scan(&from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("finding %d: %w", id, ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("finding %d: %w", id, err)
-		}
-		if !CanTransition(from, status) {
-			return fmt.Errorf("%w: finding %d is %s and cannot become %s", ErrBadTransition, id, from, status)
-		}
-		q := `UPDATE findings SET status = $1, updated_at = $2 WHERE id = $3`
-		if status == StatusOpen {
-			q = `UPDATE findings SET status = $1, updated_at = $2, resolved_run_id = NULL WHERE id = $3`
-		}
-		if _, err := tx.ExecContext(ctx, q, status, now, id); err != nil {
-			return fmt.Errorf("finding %d: %w", id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO finding_events (finding_id, run_id, actor_name, from_status, to_status, note, at) VALUES ($1, NULL, $2, $3, $4, $5, $6)`,
-			id, actor, from, status, note, now); err != nil {
-			return fmt.Errorf("finding %d event: %w", id, err)
-		}
-		return s.audit.Record(ctx, tx, audit.Change{Action: "checkup.finding.status", ObjectType: "finding", ObjectID: strconv.FormatInt(id, 10),
-			Before: map[string]any{"status": from}, After: map[string]any{"status": status, "note": note}})
-	})
+	var from string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM findings WHERE id = $1`, id).Scan(&from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("finding %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("finding %d: %w", id, err)
+	}
+	if !CanTransition(from, status) {
+		return fmt.Errorf("%w: finding %d is %s and cannot become %s", ErrBadTransition, id, from, status)
+	}
+	q := `UPDATE findings SET status = $1, updated_at = $2 WHERE id = $3`
+	if status == StatusOpen || status == StatusResolved {
+		q = `UPDATE findings SET status = $1, updated_at = $2, resolved_run_id = NULL WHERE id = $3`
+	}
+	if _, err := tx.ExecContext(ctx, q, status, now, id); err != nil {
+		return fmt.Errorf("finding %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO finding_events (finding_id, run_id, actor_name, from_status, to_status, note, at) VALUES ($1, NULL, $2, $3, $4, $5, $6)`,
+		id, actor, from, status, note, now); err != nil {
+		return fmt.Errorf("finding %d event: %w", id, err)
+	}
+	return s.audit.Record(ctx, tx, audit.Change{Action: "checkup.finding.status", ObjectType: "finding", ObjectID: strconv.FormatInt(id, 10),
+		Before: map[string]any{"status": from}, After: map[string]any{"status": status, "note": note}})
 }
 
 // CardRow is one required facility kind on a compound's life-circle card.
