@@ -27,6 +27,7 @@ import (
 	"github.com/gengxin/gengxin/internal/db"
 	"github.com/gengxin/gengxin/internal/pii"
 	"github.com/gengxin/gengxin/internal/places"
+	"github.com/gengxin/gengxin/internal/projects"
 	"github.com/gengxin/gengxin/internal/web"
 )
 
@@ -57,20 +58,21 @@ func KeyFileFor(dsn string) string {
 
 // App is a running gengxin.
 type App struct {
-	Config  Config
-	DB      *db.DB
-	Audit   *audit.Log
-	Auth    *auth.Service
-	Places  *places.Store
-	Checkup *checkup.Service
-	Consult *consult.Service
-	Surveys *consult.SurveyService
-	Cases   *cases.Service
-	Render  *web.Renderer
-	Logger  *slog.Logger
-	Metrics *prometheus.Registry
-	handler http.Handler
-	routes  []RouteInfo
+	Config   Config
+	DB       *db.DB
+	Audit    *audit.Log
+	Auth     *auth.Service
+	Places   *places.Store
+	Checkup  *checkup.Service
+	Consult  *consult.Service
+	Surveys  *consult.SurveyService
+	Cases    *cases.Service
+	Projects *projects.Service
+	Render   *web.Renderer
+	Logger   *slog.Logger
+	Metrics  *prometheus.Registry
+	handler  http.Handler
+	routes   []RouteInfo
 }
 
 // Open opens and migrates the database and builds every module.
@@ -124,7 +126,8 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
 		return nil, err
 	}
-	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages(), consult.Messages(), consult.SurveyMessages(), cases.Messages())
+	a.Projects = projects.New(d, log, a.Checkup, projects.ConsultSource{Ballots: a.Consult, Surveys: a.Surveys}, cfg.Now)
+	a.Render, err = web.NewRenderer(logger, cfg.TileURL, cfg.Version, places.Messages(), consult.Messages(), consult.SurveyMessages(), cases.Messages(), projects.Messages())
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +205,7 @@ func (a *App) moduleRoutes() []web.Route {
 	out = append(out, consult.NewVoteHandlers(a.Consult, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, consult.NewSurveyHandlers(a.Surveys, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger, a.Config.Now).Routes()...)
 	out = append(out, cases.NewHandlers(a.Cases, a.Auth.ResidentHouseholds, a.Render, a.Logger).Routes()...)
+	out = append(out, projects.NewHandlers(a.Projects, a.Places, a.Auth.ResidentHouseholds, a.Render, a.Logger).Routes()...)
 	out = append(out, cases.NewOpen311(a.Cases, a.Auth.AuthenticateAPIKey, "gengxin", a.Config.Now, a.Logger).Routes()...)
 	ah := audit.NewHandlers(a.Audit, a.Render, a.Logger)
 	out = append(out,

@@ -381,6 +381,8 @@ func builtin() map[string][2]string {
 		"findings.all":              {"全部", "all"},
 		"findings.level":            {"层级", "Level"},
 		"findings.export":           {"导出问题清单（Excel）", "Export findings (Excel)"},
+		"findings.to_project":       {"用勾选的问题生成更新项目", "Create a renewal project from the ticked findings"},
+		"findings.to_project_hint":  {"勾选新发现或待处理的问题，生成一个更新项目（进入项目储备库）。", "Tick new or open findings to turn them into one renewal project in the pool."},
 		"findings.total":            {"共 %d 项", "%d findings"},
 		"findings.object":           {"对象", "Object"},
 		"findings.evidence":         {"依据", "Evidence"},

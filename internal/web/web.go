@@ -142,6 +142,10 @@ func NewRenderer(logger *slog.Logger, tileURL, version string, extra ...map[stri
 			return m
 		},
 		"query": url.QueryEscape,
+		// permille shows a value in per mille as a percentage with one decimal.
+		"permille": func(v int64) string { return strconv.FormatFloat(float64(v)/10, 'f', 1, 64) + "%" },
+		// pct1 shows a share from 0 to 1 as a whole percentage.
+		"pct1": func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {

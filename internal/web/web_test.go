@@ -17,13 +17,14 @@ import (
 	"github.com/gengxin/gengxin/internal/cases"
 	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/places"
+	"github.com/gengxin/gengxin/internal/projects"
 	"github.com/gengxin/gengxin/internal/web"
 )
 
 // TestEveryMessageTranslated checks that every message key a template names, and
 // every key built from a code list, exists in Chinese and English.
 func TestEveryMessageTranslated(t *testing.T) {
-	cat := web.NewCatalog(places.Messages(), consult.Messages(), consult.SurveyMessages(), cases.Messages())
+	cat := web.NewCatalog(places.Messages(), consult.Messages(), consult.SurveyMessages(), cases.Messages(), projects.Messages())
 	var keys []string
 	re := regexp.MustCompile(`T "([a-z_.0-9]+)"`)
 	err := filepath.WalkDir("templates", func(path string, d fs.DirEntry, err error) error {
@@ -74,6 +75,23 @@ func TestEveryMessageTranslated(t *testing.T) {
 	add("checkup.level.", []string{"housing", "compound", "block", "district"})
 	add("checkup.variant.", []string{"walk", "line"})
 	add("finding.status.", []string{"new", "open", "in_project", "resolved", "verified"})
+	add("projects.stage.", projects.Stages)
+	add("projects.type.", projects.Types)
+	add("projects.mode.", projects.Modes)
+	add("projects.class.", projects.Classes)
+	add("projects.source.", projects.Sources)
+	add("projects.share.", projects.ShareRules)
+	add("projects.round.", projects.Rounds)
+	add("projects.channel.", projects.Channels)
+	add("projects.record.", projects.RecordKinds)
+	add("projects.note.", projects.NoteKinds)
+	add("projects.feedback.", []string{projects.FeedbackAdopted, projects.FeedbackExplained})
+	for _, k := range projects.ItemKinds {
+		keys = append(keys, "projects.kind."+k.Code)
+	}
+	for _, c := range projects.Conditions {
+		keys = append(keys, "projects.cond."+string(c))
+	}
 	for _, m := range consult.Matters() {
 		keys = append(keys, fmt.Sprintf("matter.%d", int(m)))
 	}
