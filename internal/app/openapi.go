@@ -47,6 +47,14 @@ func apiDocs() map[string]apiDoc {
 			{"variant", "query", "string", "walk or line", false}}},
 		"GET /api/v1/votes/{id}/tally":          {"An owner vote's live tally (or its final one when closed): participation and approval by area and heads against the thresholds", []apiParam{id}},
 		"GET /api/v1/surveys/rounds/{id}/stats": {"A survey round's live (or final) statistics: coverage, support by households and by area per building, entrance and floor, channels, relations and answer distributions", []apiParam{id}},
+		"GET /api/v1/projects": {"Renewal projects inside the caller's area with their stage, scope figures, budget, funding, spend and progress", []apiParam{
+			{"stage", "query", "string", "pool, consultation, design, sample, construction, acceptance or aftercare", false},
+			{"type", "query", "string", "compound, village, industrial, heritage or micro", false},
+			{"year", "query", "integer", "plan year", false},
+			{"q", "query", "string", "part of the name or code", false},
+			{"limit", "query", "integer", "page size, 1–5000 (default 5000)", false},
+			{"offset", "query", "integer", "rows to skip", false}}},
+		"GET /api/v1/projects/{id}":             {"One renewal project with its items and funding, the next gate with each condition checked, its stage history and the four rounds' feedback counts", []apiParam{id}},
 		"GET /api/v1/checkup/runs/{id}/results": {"A health-check run's result per indicator and variant, with the previous run's value", []apiParam{id}},
 	}
 }
