@@ -22,8 +22,10 @@ type fakeConsult struct {
 	votes   []VoteResult
 }
 
-func (f *fakeConsult) SurveyRounds(context.Context, int64) ([]SurveyRound, error) { return f.surveys, nil }
-func (f *fakeConsult) Votes(context.Context, int64) ([]VoteResult, error)         { return f.votes, nil }
+func (f *fakeConsult) SurveyRounds(context.Context, int64) ([]SurveyRound, error) {
+	return f.surveys, nil
+}
+func (f *fakeConsult) Votes(context.Context, int64) ([]VoteResult, error) { return f.votes, nil }
 
 // serviceWorld loads one compound with one six-storey building of one entrance
 // and six households, one per floor.
