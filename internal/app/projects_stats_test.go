@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/gengxin/gengxin/internal/audit"
@@ -233,4 +234,24 @@ func TestProjectStatsPage(t *testing.T) {
 			t.Errorf("resident GET /projects/stats.xlsx = %d, want 403", resp.StatusCode)
 		}
 	})
+}
+
+// TestBrowserProjectStatsPhone opens the statistics page on a 390 px phone:
+// both charts draw, the figures are filled and only the tables scroll sideways,
+// not the page.
+func TestBrowserProjectStatsPhone(t *testing.T) {
+	ctx := browser(t)
+	ta := newTestApp(t, dbtest.SQLite(t))
+	statsProjects(t, ta)
+	do(t, ctx, "stats", chromedp.EmulateViewport(390, 844), login(ta.srv.URL, "district", testPassword),
+		chromedp.Navigate(ta.srv.URL+"/projects/stats"), chromedp.WaitVisible(chromedp.CSS("#stats-subdistricts")),
+		chromedp.WaitVisible(chromedp.CSS(`#chart-stages[data-ready="1"]`)), chromedp.WaitVisible(chromedp.CSS(`#chart-sources[data-ready="1"]`)),
+		shot("project-stats-phone"))
+	canvases := run(t, ctx, "charts", chromedp.Evaluate[int](`document.querySelectorAll("#chart-stages canvas, #chart-sources canvas").length`))
+	pageWidth := run(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	wrapped := run(t, ctx, "wrapped", chromedp.Evaluate[bool](`[...document.querySelectorAll("table")].every(t => t.parentElement.classList.contains("table-wrap"))`))
+	projects := run(t, ctx, "projects", chromedp.Text(chromedp.CSS("#fig-projects")))
+	if canvases < 2 || pageWidth > 390 || !wrapped || projects != "3" {
+		t.Fatalf("phone stats page: %d charts, page %d px wide, tables wrapped %v, projects %q", canvases, pageWidth, wrapped, projects)
+	}
 }
