@@ -510,33 +510,13 @@ type HouseholdShare struct {
 // SharesOfHousehold returns the household's share of every resident-funded
 // item of the projects whose scope holds it.
 func (s *Service) SharesOfHousehold(ctx context.Context, householdID int64) ([]HouseholdShare, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT DISTINCT s.project_id FROM project_scope s JOIN households h ON
-		(s.object_type = 'building' AND s.object_id = h.building_id) OR
-		(s.object_type = 'compound' AND s.object_id = (SELECT b.compound_id FROM buildings b WHERE b.id = h.building_id))
-		WHERE h.id = $1 ORDER BY 1`, householdID)
+	projects, err := s.ProjectsOfHousehold(ctx, householdID)
 	if err != nil {
-		return nil, fmt.Errorf("household projects: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []HouseholdShare
-	for _, pid := range ids {
-		p, err := s.Get(ctx, pid)
-		if err != nil {
-			return nil, err
-		}
-		items, err := s.Items(ctx, pid)
+	for _, p := range projects {
+		items, err := s.Items(ctx, p.ID)
 		if err != nil {
 			return nil, err
 		}
