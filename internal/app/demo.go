@@ -13,6 +13,7 @@ import (
 	"github.com/gengxin/gengxin/internal/consult"
 	"github.com/gengxin/gengxin/internal/demo"
 	"github.com/gengxin/gengxin/internal/places"
+	"github.com/gengxin/gengxin/internal/projects"
 	"github.com/gengxin/gengxin/internal/web"
 )
 
@@ -27,8 +28,9 @@ func (a *App) HasPlaces(ctx context.Context) (bool, error) {
 
 // LoadDemo generates the demo district, writes it in one transaction, creates
 // one account per role (the resident verified for a household), stores the
-// district's street network as the walk network and runs a first health check,
-// so that findings exist when a new user looks.
+// district's street network as the walk network, runs a first health check,
+// so that findings exist when a new user looks, and fills the project pool
+// with renewal projects in every stage from that check's findings.
 func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 	ds, streets, err := demo.Generate(opts)
 	if err != nil {
@@ -62,6 +64,10 @@ func (a *App) LoadDemo(ctx context.Context, opts demo.Options) error {
 	}
 	if _, err := a.Checkup.Run(ctx, checkup.RunRequest{Year: a.Config.Now().In(web.Shanghai()).Year()}, nil); err != nil {
 		return fmt.Errorf("demo health check: %w", err)
+	}
+	// Renewal projects start from that run's findings.
+	if _, err := projects.SeedDemo(ctx, a.Projects, projects.DemoOptions{Seed: opts.Seed, Now: a.Config.Now()}); err != nil {
+		return fmt.Errorf("demo projects: %w", err)
 	}
 	return nil
 }

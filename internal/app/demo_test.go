@@ -11,6 +11,7 @@ import (
 	"github.com/gengxin/gengxin/internal/auth"
 	"github.com/gengxin/gengxin/internal/db/dbtest"
 	"github.com/gengxin/gengxin/internal/demo"
+	"github.com/gengxin/gengxin/internal/projects"
 )
 
 // TestDemoAccountsLogIn loads the demo district and logs in with every account
@@ -57,6 +58,12 @@ func TestDemoAccountsLogIn(t *testing.T) {
 	}
 	if len(roles) != len(auth.Roles()) {
 		t.Errorf("demo accounts cover %d of %d roles", len(roles), len(auth.Roles()))
+	}
+	// The project pool is alive: a project in every stage.
+	for _, st := range projects.Stages {
+		if _, n, err := a.Projects.List(ctx, projects.Filter{Stage: st}); err != nil || n == 0 {
+			t.Errorf("demo projects in %s: %d, %v", st, n, err)
+		}
 	}
 	// A second load into the same database is refused rather than doubled.
 	if err := a.LoadDemo(ctx, demo.Options{}); err == nil {
