@@ -11,6 +11,7 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -580,21 +581,10 @@ func (o *Open311) view(c Case, clocks []StageClock, depts map[string]string, l s
 	return d
 }
 
-// departmentNames maps department codes to names.
-func (o *Open311) departmentNames(ctx context.Context) (map[string]string, error) {
-	ds, err := o.svc.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(ds))
-	for _, d := range ds {
-		m[d.Code] = d.Name
-	}
-	return m, nil
-}
-
-// clocksOf reads the clocks of many cases in one query, by case id.
-func (o *Open311) clocksOf(ctx context.Context, ids []int64) (map[int64][]StageClock, error) {
+// clocksOf reads the clocks of many cases in one query, by case id: every
+// clock with extensions, else only the running ones (all that
+// expected_datetime looks at).
+func (o *Open311) clocksOf(ctx context.Context, ids []int64, ext bool) (map[int64][]StageClock, error) {
 	out := map[int64][]StageClock{}
 	if len(ids) == 0 {
 		return out, nil
@@ -603,28 +593,35 @@ func (o *Open311) clocksOf(ctx context.Context, ids []int64) (map[int64][]StageC
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := o.svc.db.Read().QueryContext(ctx, `SELECT `+clockCols+` FROM case_clocks WHERE case_id IN (`+placeholders(len(ids), 1)+`)`, args...)
+	rows, err := o.svc.readQuery(ctx, `SELECT `+publicClockCols+` FROM case_clocks k WHERE k.case_id IN (`+placeholders(len(ids), 1)+`)`+
+		runningOnly(ext), args...)
 	if err != nil {
 		return nil, fmt.Errorf("open311 clocks: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		k, err := scanClock(rows)
+		k, ok, err := scanPublicClock(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[k.CaseID] = append(out[k.CaseID], k)
+		if ok {
+			out[k.CaseID] = append(out[k.CaseID], k)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("open311 clocks: %w", err)
 	}
-	for id, ks := range out {
-		slices.SortFunc(ks, func(a, b StageClock) int {
-			return slices.Index(stageOrder, a.Stage) - slices.Index(stageOrder, b.Stage)
-		})
-		out[id] = ks
+	for _, ks := range out {
+		sortStages(ks)
 	}
 	return out, nil
+}
+
+// sortStages puts clocks in stage order.
+func sortStages(ks []StageClock) {
+	slices.SortFunc(ks, func(a, b StageClock) int {
+		return slices.Index(stageOrder, a.Stage) - slices.Index(stageOrder, b.Stage)
+	})
 }
 
 // views turns cases into public requests, with their clocks.
@@ -633,11 +630,16 @@ func (o *Open311) views(ctx context.Context, cs []Case, l string, ext bool) ([]o
 	for i, c := range cs {
 		ids[i] = c.ID
 	}
-	clocks, err := o.clocksOf(ctx, ids)
+	clocks, err := o.clocksOf(ctx, ids, ext)
 	if err != nil {
 		return nil, err
 	}
-	depts, err := o.departmentNames(ctx)
+	return o.viewsWith(ctx, cs, clocks, l, ext)
+}
+
+// viewsWith turns cases into public requests with the clocks given.
+func (o *Open311) viewsWith(ctx context.Context, cs []Case, clocks map[int64][]StageClock, l string, ext bool) ([]o311RequestDoc, error) {
+	depts, err := o.svc.departmentNames(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -761,14 +763,14 @@ func (o *Open311) find(ctx context.Context, lq o311ListQuery) ([]Case, int, erro
 		for i, id := range lq.ids {
 			args[i] = id
 		}
-		rows, err := o.svc.db.Read().QueryContext(ctx, `SELECT `+caseCols+` FROM cases WHERE id IN (`+placeholders(len(args), 1)+`)`, args...)
+		rows, err := o.svc.readQuery(ctx, `SELECT `+o311CaseCols+` FROM cases c WHERE c.id IN (`+placeholders(len(args), 1)+`)`, args...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("open311 requests: %w", err)
 		}
 		defer rows.Close()
 		byID := map[int64]Case{}
 		for rows.Next() {
-			c, err := scanCase(rows)
+			c, err := scanO311Case(rows)
 			if err != nil {
 				return nil, 0, fmt.Errorf("open311 requests: %w", err)
 			}
@@ -803,20 +805,23 @@ func (o *Open311) find(ctx context.Context, lq o311ListQuery) ([]Case, int, erro
 		}
 	}
 	var total int
-	if err := o.svc.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM cases c`+where, args...).Scan(&total); err != nil {
+	if err := o.svc.readRow(ctx, `SELECT COUNT(*) FROM cases c`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("open311 count: %w", err)
 	}
 	n := len(args)
 	args = append(args, lq.size, (lq.page-1)*lq.size)
-	rows, err := o.svc.db.Read().QueryContext(ctx, `SELECT `+caseCols+` FROM cases c`+where+
-		` ORDER BY c.reported_at DESC, c.id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), args...)
+	// The page's ids first, from the index alone where one covers the
+	// filter, then only those rows.
+	rows, err := o.svc.readQuery(ctx, `SELECT `+o311CaseCols+` FROM cases c WHERE c.id IN (SELECT c.id FROM cases c`+where+
+		` ORDER BY c.reported_at DESC, c.id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2)+`)
+		ORDER BY c.reported_at DESC, c.id DESC`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open311 requests: %w", err)
 	}
 	defer rows.Close()
 	var out []Case
 	for rows.Next() {
-		c, err := scanCase(rows)
+		c, err := scanO311Case(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("open311 requests: %w", err)
 		}
@@ -877,22 +882,165 @@ func (o *Open311) request(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cs, _, err := o.find(r.Context(), o311ListQuery{ids: []int64{id}})
+	ext := o311Extensions(r)
+	c, clocks, err := o.one(r.Context(), id, ext)
+	if errors.Is(err, ErrNotFound) {
+		o.fail(w, f, http.StatusNotFound, fmt.Sprintf("service request %d not found", id))
+		return
+	}
 	if err != nil {
 		o.failErr(w, f, err)
 		return
 	}
-	if len(cs) == 0 {
-		o.fail(w, f, http.StatusNotFound, fmt.Sprintf("service request %d not found", id))
-		return
-	}
-	list, err := o.views(r.Context(), cs, o311Lang(r), o311Extensions(r))
+	list, err := o.viewsWith(r.Context(), []Case{c}, map[int64][]StageClock{id: clocks}, o311Lang(r), ext)
 	if err != nil {
 		o.failErr(w, f, err)
 		return
 	}
 	o.write(w, f, http.StatusOK, list, o311RequestsDoc{Requests: list})
 }
+
+// one reads a case with its clocks (as clocksOf) in one query; ErrNotFound
+// when it does not exist.
+func (o *Open311) one(ctx context.Context, id int64, ext bool) (Case, []StageClock, error) {
+	rows, err := o.svc.readQuery(ctx, `SELECT `+o311CaseCols+`, `+publicClockCols+`
+		FROM cases c LEFT JOIN case_clocks k ON k.case_id = c.id`+runningOnly(ext)+` WHERE c.id = $1`, id)
+	if err != nil {
+		return Case{}, nil, fmt.Errorf("open311 request %d: %w", id, err)
+	}
+	defer rows.Close()
+	var c Case
+	var clocks []StageClock
+	found := false
+	for rows.Next() {
+		var k StageClock
+		var ok bool
+		pk := publicClockScanner{k: &k, ok: &ok}
+		if c, err = scanO311Case(rowWith{rows, pk.dest()}); err != nil {
+			return Case{}, nil, fmt.Errorf("open311 request %d: %w", id, err)
+		}
+		found = true
+		if err := pk.finish(); err != nil {
+			return Case{}, nil, err
+		}
+		if ok {
+			clocks = append(clocks, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Case{}, nil, fmt.Errorf("open311 request %d: %w", id, err)
+	}
+	if !found {
+		return Case{}, nil, fmt.Errorf("case %d: %w", id, ErrNotFound)
+	}
+	sortStages(clocks)
+	return c, clocks, nil
+}
+
+// o311CaseCols are the columns of cases c that a public view shows, in the
+// order scanO311Case reads them: a third of caseCols, and none of the
+// reporter's.
+const o311CaseCols = `c.id, c.category, c.policy, c.grade, c.state, c.pause_reason, c.channel, c.description, c.address, c.lon, c.lat,
+	c.department, COALESCE(c.merged_into, 0), c.reopens, c.reported_at, c.updated_at`
+
+func scanO311Case(sc rowScanner) (Case, error) {
+	var c Case
+	var lon, lat sql.NullFloat64
+	err := sc.Scan(&c.ID, &c.Category, &c.Policy, &c.Grade, &c.State, &c.PauseReason, &c.Channel, &c.Description, &c.Address,
+		&lon, &lat, &c.Department, &c.MergedInto, &c.Reopens, &c.ReportedAt, &c.UpdatedAt)
+	if err != nil {
+		return c, err
+	}
+	c.HasLocation = lon.Valid && lat.Valid
+	c.Lon, c.Lat = lon.Float64, lat.Float64
+	c.ReportedAt, c.UpdatedAt = c.ReportedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// publicClockCols are the columns of case_clocks a public view needs: the
+// stored due and done times and flags, and the whole clock only while it
+// stands paused (for the time it has left). Decoding every clock's JSON cost
+// more than the rest of a list page.
+var publicClockCols = publicClockColsOf("k")
+
+// runningOnly is the condition on case_clocks k that keeps only the running
+// clocks (not done, cancelled or paused) unless ext asks for all of them.
+func runningOnly(ext bool) string {
+	if ext {
+		return ""
+	}
+	return " AND k.done_at IS NULL AND k.cancelled = FALSE AND k.paused = FALSE"
+}
+
+func publicClockColsOf(alias string) string {
+	a := ""
+	if alias != "" {
+		a = alias + "."
+	}
+	return a + "case_id, " + a + "stage, " + a + "due, " + a + "done_at, " + a + "paused, " + a + "cancelled, CASE WHEN " + a +
+		"paused THEN " + a + "clock ELSE '' END"
+}
+
+// publicClockScanner reads the publicClockCols of a row, which may be all
+// NULL (a case without clocks in a LEFT JOIN).
+type publicClockScanner struct {
+	k                 *StageClock
+	ok                *bool
+	caseID            sql.NullInt64
+	stage             sql.NullString
+	due, done         sql.NullTime
+	paused, cancelled sql.NullBool
+	clock             sql.NullString
+}
+
+func (p *publicClockScanner) dest() []any {
+	return []any{&p.caseID, &p.stage, &p.due, &p.done, &p.paused, &p.cancelled, &p.clock}
+}
+
+// finish fills the clock from the scanned columns.
+func (p *publicClockScanner) finish() error {
+	*p.ok = p.caseID.Valid
+	if !p.caseID.Valid {
+		return nil
+	}
+	k := StageClock{CaseID: p.caseID.Int64, Cancelled: p.cancelled.Bool}
+	if p.paused.Bool {
+		if err := json.Unmarshal([]byte(p.clock.String), &k.Clock); err != nil {
+			return fmt.Errorf("clock of case %d: %w", k.CaseID, err)
+		}
+	} else {
+		k.Stage = sla.Stage(p.stage.String)
+		if p.due.Valid {
+			k.Due = p.due.Time.UTC()
+		}
+		if p.done.Valid {
+			k.Done = p.done.Time.UTC()
+		}
+	}
+	*p.k = k
+	return nil
+}
+
+// scanPublicClock reads one row of publicClockCols; false for a NULL row.
+func scanPublicClock(sc rowScanner) (StageClock, bool, error) {
+	var k StageClock
+	var ok bool
+	p := publicClockScanner{k: &k, ok: &ok}
+	if err := sc.Scan(p.dest()...); err != nil {
+		return k, false, fmt.Errorf("open311 clocks: %w", err)
+	}
+	err := p.finish()
+	return k, ok, err
+}
+
+// rowWith scans the columns of a row that come after the ones its caller
+// asks for into extra.
+type rowWith struct {
+	sc    rowScanner
+	extra []any
+}
+
+func (r rowWith) Scan(dest ...any) error { return r.sc.Scan(append(dest, r.extra...)...) }
 
 // o311TokenDoc answers tokens/{id}, and a POST.
 type o311TokenDoc struct {
@@ -915,7 +1063,7 @@ func (o *Open311) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var n int
-	if err := o.svc.db.Read().QueryRowContext(r.Context(), `SELECT COUNT(*) FROM cases WHERE id = $1`, id).Scan(&n); err != nil {
+	if err := o.svc.readRow(r.Context(), `SELECT COUNT(*) FROM cases WHERE id = $1`, id).Scan(&n); err != nil {
 		o.failErr(w, f, fmt.Errorf("open311 token: %w", err))
 		return
 	}
@@ -928,6 +1076,9 @@ func (o *Open311) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // Posting a request.
+
+// errOutsideKeyRegion refuses a post of a region-scoped key outside its region.
+var errOutsideKeyRegion = errors.New("outside the region of the api_key")
 
 // o311MaxPostBytes bounds the body of a POST.
 const o311MaxPostBytes = 1 << 20
@@ -1095,22 +1246,24 @@ func (o *Open311) create(w http.ResponseWriter, r *http.Request, f o311Format) {
 		in.in.Reporter.Contact = "Open311 " + p.Username
 	}
 	ctx := audit.WithActor(auth.WithPrincipal(r.Context(), p), p.Actor())
+	var check func(Route) error
 	if p.RegionPath != "" {
 		if !in.located {
 			o.fail(w, f, http.StatusForbidden, "this api_key is limited to a region: send lat and long so the place can be checked")
 			return
 		}
-		rt, err := o.svc.Route(ctx, in.in.Category, in.in.Lon, in.in.Lat, true)
-		if err != nil {
-			o.failErr(w, f, err)
-			return
-		}
-		if !p.Covers(rt.RegionPath) {
-			o.fail(w, f, http.StatusForbidden, "the location lies outside the region of this api_key")
-			return
+		check = func(rt Route) error {
+			if !p.Covers(rt.RegionPath) {
+				return errOutsideKeyRegion
+			}
+			return nil
 		}
 	}
-	c, err := o.svc.Report(ctx, in.in)
+	c, err := o.svc.ReportChecked(ctx, in.in, check)
+	if errors.Is(err, errOutsideKeyRegion) {
+		o.fail(w, f, http.StatusForbidden, "the location lies outside the region of this api_key")
+		return
+	}
 	if err != nil {
 		o.failErr(w, f, err)
 		return

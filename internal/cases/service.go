@@ -38,6 +38,8 @@ type Service struct {
 	policies   []sla.Policy
 	categories []Category
 	shapes     shapeCache
+	stmts      stmtCache
+	depts      deptCache
 }
 
 // Option configures a Service.
@@ -165,17 +167,35 @@ func (s *Service) newCase(in ReportInput, cat Category, rt Route, now time.Time)
 // Report creates a case from a report, routes it and starts its first clock.
 // The returned case shows the contact masked.
 func (s *Service) Report(ctx context.Context, in ReportInput) (Case, error) {
-	cat, err := s.validate(in)
-	if err != nil {
-		return Case{}, err
+	return s.ReportChecked(ctx, in, nil)
+}
+
+// ReportChecked is Report with a check of the route before anything is
+// written: check (when not nil) sees where the case would go and may refuse
+// it with an error, which ReportChecked returns. The route is decided once,
+// so a check and the report never see different staff or regions.
+func (s *Service) ReportChecked(ctx context.Context, in ReportInput, check func(Route) error) (Case, error) {
+	cat, ok := s.Category(in.Category)
+	if !ok {
+		return Case{}, fmt.Errorf("%w: unknown category %q", ErrInvalid, in.Category)
 	}
-	pol, _ := s.Policy(cat.Policy)
 	r, err := s.loadRouter(ctx, s.db.Read())
 	if err != nil {
 		return Case{}, err
 	}
+	rt := r.route(cat, in.Lon, in.Lat, located(in.Lon, in.Lat))
+	// The check comes first, as a refusal does not depend on the rest.
+	if check != nil {
+		if err := check(rt); err != nil {
+			return Case{}, err
+		}
+	}
+	if cat, err = s.validate(in); err != nil {
+		return Case{}, err
+	}
+	pol, _ := s.Policy(cat.Policy)
 	now := s.clock()
-	c, err := s.newCase(in, cat, r.route(cat, in.Lon, in.Lat, located(in.Lon, in.Lat)), now)
+	c, err := s.newCase(in, cat, rt, now)
 	if err != nil {
 		return Case{}, err
 	}
@@ -749,7 +769,7 @@ func (s *Service) AddDepartment(ctx context.Context, d Department) error {
 	if trimmed(d.Code) == "" || trimmed(d.Name) == "" {
 		return fmt.Errorf("%w: a department needs a code and a name", ErrInvalid)
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO departments (code, name, region_id, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (code) DO UPDATE SET name = excluded.name, region_id = excluded.region_id`,
 			d.Code, d.Name, nullID(d.RegionID), s.clock()); err != nil {
@@ -757,6 +777,8 @@ func (s *Service) AddDepartment(ctx context.Context, d Department) error {
 		}
 		return s.log.Record(ctx, tx, audit.Change{Action: "department.save", ObjectType: "department", ObjectID: d.Code, After: d})
 	})
+	s.forgetDepartments()
+	return err
 }
 
 // AddDepartmentMember makes a user a handler of a department.
