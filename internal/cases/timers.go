@@ -45,8 +45,9 @@ const TimerBatch = 200
 // claims stored timers in batches (on PostgreSQL with SELECT … FOR UPDATE
 // SKIP LOCKED, so that several instances share the work and never send an
 // event twice; on SQLite the single writer serialises runs), records each
-// event on its case with an audit entry, moves the timer to its next check,
-// and returns the notifications to deliver.
+// event on its case with an audit entry, leaves a notification in the inbox
+// of each recipient (see Inbox), moves the timer to its next check, all in
+// the same transaction, and returns the notifications for other channels.
 func (s *Service) RunTimers(ctx context.Context, now time.Time) ([]Notification, error) {
 	now = now.UTC()
 	ctx = audit.WithActor(ctx, audit.System("timer"))
@@ -145,8 +146,12 @@ func (s *Service) timerBatch(ctx context.Context, tx *sql.Tx, now time.Time, r *
 				After: map[string]any{"state": c.state, "stage": ev.Stage, "due": ev.Due.UTC()}}); err != nil {
 				return 0, nil, err
 			}
-			out = append(out, Notification{CaseID: k.CaseID, Category: c.category, RegionPath: c.regionPath, Kind: ev.Kind, Stage: ev.Stage,
-				Due: ev.Due.UTC(), At: ev.At.UTC(), AssigneeID: c.assignee, Supervisor: sup})
+			n := Notification{CaseID: k.CaseID, Category: c.category, RegionPath: c.regionPath, Kind: ev.Kind, Stage: ev.Stage,
+				Due: ev.Due.UTC(), At: ev.At.UTC(), AssigneeID: c.assignee, Supervisor: sup}
+			if err := storeNotification(ctx, tx, n); err != nil {
+				return 0, nil, err
+			}
+			out = append(out, n)
 		}
 	}
 	return len(batch), out, nil
