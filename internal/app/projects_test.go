@@ -91,8 +91,11 @@ func TestProjectFromFindingsToAftercare(t *testing.T) {
 		advance("district", http.StatusSeeOther, "")
 		advance("district", http.StatusConflict, "还没有已结束的意愿征询")
 		_, page = ta.do(t, "district", "GET", base, nil, nil)
-		if !strings.Contains(page, "加装电梯 @") || !strings.Contains(page, "[278-7]") {
-			t.Fatal("the gate does not name the elevator vote it misses")
+		if !strings.Contains(page, "加装电梯 @") || !strings.Contains(page, "[278-7]") || !strings.Contains(page, "需要范围内至少2/3住户支持") {
+			t.Fatal("the gate does not name the elevator vote or the survey support it misses")
+		}
+		if strings.Contains(page, "%!") {
+			t.Fatal("a gate message is badly formatted")
 		}
 		if resp, _ := post("subdistrict", base+"/advance", url.Values{"override": {"1"}, "reason": {"区里要求先行"}}); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("subdistrict override = %d, want 403", resp.StatusCode)

@@ -74,6 +74,10 @@ type Page struct {
 // T translates key in the page's language.
 func (p *Page) T(key string, args ...any) string { return p.cat.Translate(p.Lang, key, args...) }
 
+// Tv translates key with the arguments given as one list (templates cannot
+// spread a slice).
+func (p *Page) Tv(key string, args []any) string { return p.cat.Translate(p.Lang, key, args...) }
+
 // Renderer renders the embedded templates.
 type Renderer struct {
 	pages   map[string]*template.Template
