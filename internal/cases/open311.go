@@ -805,14 +805,14 @@ func (o *Open311) find(ctx context.Context, lq o311ListQuery) ([]Case, int, erro
 		}
 	}
 	var total int
-	if err := o.svc.readRow(ctx, `SELECT COUNT(*) FROM cases c`+where, args...).Scan(&total); err != nil {
+	if err := o.svc.readRowPlanned(ctx, `SELECT COUNT(*) FROM cases c`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("open311 count: %w", err)
 	}
 	n := len(args)
 	args = append(args, lq.size, (lq.page-1)*lq.size)
 	// The page's ids first, from the index alone where one covers the
 	// filter, then only those rows.
-	rows, err := o.svc.readQuery(ctx, `SELECT `+o311CaseCols+` FROM cases c WHERE c.id IN (SELECT c.id FROM cases c`+where+
+	rows, err := o.svc.readQueryPlanned(ctx, `SELECT `+o311CaseCols+` FROM cases c WHERE c.id IN (SELECT c.id FROM cases c`+where+
 		` ORDER BY c.reported_at DESC, c.id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2)+`)
 		ORDER BY c.reported_at DESC, c.id DESC`, args...)
 	if err != nil {

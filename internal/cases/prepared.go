@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gengxin/gengxin/internal/db"
 )
 
 // maxPrepared bounds how many read statements a service keeps prepared; the
@@ -13,11 +17,11 @@ import (
 // after the cache is full simply runs unprepared.
 const maxPrepared = 256
 
-// stmtCache keeps the prepared read statements of a service by their SQL.
-// Parsing and planning a statement costs as much as running it on the read
-// paths of the Open311 API (a case by id, a page of a list), so they are
-// prepared once; database/sql prepares each again on every pooled connection
-// it is used on, and closes them with the database.
+// stmtCache keeps the prepared read statements of a service by their SQL, on
+// SQLite. Parsing and planning a statement costs as much as running it on
+// the read paths of the Open311 API (a case by id, a page of a list), so they
+// are prepared once; database/sql prepares each again on every pooled
+// connection it is used on, and closes them with the database.
 type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -45,9 +49,35 @@ func (s *Service) readRow(ctx context.Context, query string, args ...any) *sql.R
 	return st.QueryRowContext(ctx, args...)
 }
 
+// readQueryPlanned runs a read query that must be planned with its values
+// each time. On PostgreSQL a prepared statement soon runs on a generic plan,
+// and the generic plan of a category's page in a report-time window walks
+// the report-time index and filters a quarter of a million cases (280 ms at a
+// million cases, against 3 ms with the values); the unnamed statement of
+// pgx's exec mode is planned with the values. SQLite plans a prepared
+// statement with its values anyway.
+func (s *Service) readQueryPlanned(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.db.Dialect() == db.Postgres {
+		return s.db.Read().QueryContext(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+	}
+	return s.readQuery(ctx, query, args...)
+}
+
+// readRowPlanned is readQueryPlanned for one row.
+func (s *Service) readRowPlanned(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.db.Dialect() == db.Postgres {
+		return s.db.Read().QueryRowContext(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+	}
+	return s.readRow(ctx, query, args...)
+}
+
 // prepared returns the prepared statement of query on the read pool; nil
-// when the cache is full.
+// when the cache is full, and on PostgreSQL, where the driver already keeps
+// a prepared statement per query and connection.
 func (s *Service) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s.db.Dialect() != db.SQLite {
+		return nil, nil
+	}
 	s.stmts.mu.Lock()
 	defer s.stmts.mu.Unlock()
 	if st, ok := s.stmts.stmts[query]; ok {
