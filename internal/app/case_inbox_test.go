@@ -130,3 +130,43 @@ func TestCaseInbox(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseToday: the grid worker's day shows the case due today and puts the
+// one due next week behind the link to all open cases.
+func TestCaseToday(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		clk := &fakeClock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+		ta := newTestAppAt(t, d, clk.Now)
+		ctx := audit.WithActor(context.Background(), audit.System("test"))
+		community, err := ta.Auth.UserByUsername(ctx, "community")
+		if err != nil {
+			t.Fatal(err)
+		}
+		asCommunity := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorUser, ID: community.ID, Name: "community"})
+		var ids []int64
+		for _, cat := range []string{"stairwell_light", "general_request"} {
+			c, err := ta.Cases.Report(ctx, cases.ReportInput{Category: cat, Description: "问题", Lon: 119.9201, Lat: 31.7201,
+				Channel: cases.ChannelHotline, Reporter: cases.Reporter{Contact: "13800002222"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ta.Cases.Accept(asCommunity, c.ID, cases.Step{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ta.Cases.Dispatch(asCommunity, c.ID, 0, cases.Step{}); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		_, body := ta.do(t, "grid", "GET", "/cases/today?lang=en", nil, nil)
+		if !strings.Contains(body, fmt.Sprintf(`id="case-%d"`, ids[0])) || strings.Contains(body, fmt.Sprintf(`id="case-%d"`, ids[1])) ||
+			!strings.Contains(body, `href="/cases/today?all=1" id="today-all">1 more open cases`) {
+			t.Errorf("today: %s", body)
+		}
+		_, body = ta.do(t, "grid", "GET", "/cases/today?all=1&lang=en", nil, nil)
+		if !strings.Contains(body, fmt.Sprintf(`id="case-%d"`, ids[0])) || !strings.Contains(body, fmt.Sprintf(`id="case-%d"`, ids[1])) ||
+			!strings.Contains(body, `id="today-only"`) {
+			t.Errorf("all open cases: %s", body)
+		}
+	})
+}

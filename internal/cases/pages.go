@@ -942,19 +942,45 @@ func (h *Handlers) queue(w http.ResponseWriter, r *http.Request) {
 // todayStates are the states of a handler's open work.
 var todayStates = []State{StateDispatched, StateSigned, StateOnSite, StatePlanAgreed, StateReopened, StateSuspended}
 
+// todayData is the handler's day: today's work, or with All every open case.
+type todayData struct {
+	Items []queueItem
+	Total int
+	All   bool
+	Rest  int // open cases assigned to the handler that are not today's work
+}
+
+// today shows the handler's work of today (Asia/Shanghai): cases with a
+// deadline today or overdue, and those the handler acted on today; ?all=1
+// shows every open case assigned to them.
 func (h *Handlers) today(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
-	cs, total, err := h.svc.List(r.Context(), Filter{AssigneeID: p.UserID, States: todayStates, Limit: 200})
+	all := r.URL.Query().Get("all") == "1"
+	f := Filter{AssigneeID: p.UserID, States: todayStates, Limit: 200}
+	if !all {
+		now := h.svc.now().In(web.Shanghai())
+		start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, web.Shanghai())
+		f.WorkDay = &WorkDay{ActorID: p.UserID, Start: start, End: start.AddDate(0, 0, 1)}
+	}
+	cs, total, err := h.svc.List(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	items, err := h.items(r, cs, nil)
-	if err != nil {
+	data := todayData{Total: total, All: all}
+	if !all {
+		_, open, err := h.svc.List(r.Context(), Filter{AssigneeID: p.UserID, States: todayStates, Limit: 1})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		data.Rest = max(open-total, 0)
+	}
+	if data.Items, err = h.items(r, cs, nil); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.rd.Render(w, http.StatusOK, "case_today", h.rd.NewPage(r, "cases.today.title", queueData{Items: items, Total: total}))
+	h.rd.Render(w, http.StatusOK, "case_today", h.rd.NewPage(r, "cases.today.title", data))
 }
 
 // ---- case page ----

@@ -321,10 +321,20 @@ type Filter struct {
 	ReporterID int64 // cases the user reported or joined
 	// Overdue keeps cases with a running stage past its due time now.
 	Overdue bool
+	// WorkDay, when set, keeps a handler's work of one day.
+	WorkDay *WorkDay
 	BBox    places.BBox
 	// ReportedFrom and ReportedTo bound the report time (from inclusive, to exclusive).
 	ReportedFrom, ReportedTo time.Time
 	Limit, Offset            int // Limit 0 means 100
+}
+
+// WorkDay selects the work of one day: cases with a running stage (neither
+// done, cancelled nor paused) due before End, so due that day or already
+// overdue, or acted on by ActorID from Start on.
+type WorkDay struct {
+	ActorID    int64
+	Start, End time.Time
 }
 
 // where builds the WHERE clause of f.
@@ -360,6 +370,15 @@ func (f Filter) where(now time.Time) (string, []any) {
 	}
 	if f.Overdue {
 		conds = append(conds, "EXISTS (SELECT 1 FROM case_clocks k WHERE k.case_id = c.id AND k.done_at IS NULL AND k.cancelled = FALSE AND k.paused = FALSE AND k.due <= "+arg(now.UTC())+")")
+	}
+	if w := f.WorkDay; w != nil {
+		cond := "EXISTS (SELECT 1 FROM case_clocks k WHERE k.case_id = c.id AND k.done_at IS NULL AND k.cancelled = FALSE AND k.paused = FALSE AND k.due < " +
+			arg(w.End.UTC()) + ")"
+		if w.ActorID != 0 {
+			cond = "(" + cond + " OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.actor_id = " + arg(w.ActorID) +
+				" AND e.at >= " + arg(w.Start.UTC()) + "))"
+		}
+		conds = append(conds, cond)
 	}
 	if !f.BBox.Empty() {
 		conds = append(conds, "c.lon >= "+arg(f.BBox.MinLon)+" AND c.lon <= "+arg(f.BBox.MaxLon)+" AND c.lat >= "+arg(f.BBox.MinLat)+" AND c.lat <= "+arg(f.BBox.MaxLat))
