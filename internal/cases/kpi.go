@@ -100,7 +100,8 @@ type KPIFilter struct {
 	// now; a zero From is the start of To's month in Shanghai.
 	From, To time.Time
 	GroupBy  GroupBy
-	// Weights of the combined score; zero means DefaultKPIWeights.
+	// Weights of the combined score; zero means the deployment's setting
+	// (Service.KPIWeights).
 	Weights KPIWeights
 	// ClusterMin is the least number of cases of a recurring grid × category
 	// cluster; 0 means DefaultClusterMin.
@@ -381,6 +382,13 @@ func (s *Service) kpiCountsOf(ctx context.Context, keyExpr, scope string, from, 
 // index; region groupings are rolled up from region paths in Go.
 func (s *Service) KPIs(ctx context.Context, f KPIFilter) (KPIReport, error) {
 	now := s.clock()
+	if f.Weights.zero() {
+		w, err := s.KPIWeights(ctx)
+		if err != nil {
+			return KPIReport{}, err
+		}
+		f.Weights = w
+	}
 	f, err := f.normalize(now)
 	if err != nil {
 		return KPIReport{}, err

@@ -18,12 +18,13 @@ import (
 // kpiRoutes are the routes of the supervisor's KPI page: the page (CasesRead),
 // its Excel export (Export) and the proposal of a recurring cluster as a
 // project-pool candidate (CasesDispatch). Everything stays inside the
-// viewer's area.
+// viewer's area. An administrator (UsersManage) sets the score weights.
 func (h *Handlers) kpiRoutes() []web.Route {
 	return []web.Route{
 		{Method: "GET", Pattern: "/cases/kpi", Perm: string(auth.CasesRead), Handler: h.kpi},
 		{Method: "GET", Pattern: "/cases/kpi.xlsx", Perm: string(auth.Export), Handler: h.kpiXLSX},
 		{Method: "POST", Pattern: "/cases/kpi/propose", Perm: string(auth.CasesDispatch), Handler: h.propose},
+		{Method: "POST", Pattern: "/cases/kpi/weights", Perm: string(auth.UsersManage), Handler: h.saveWeights},
 	}
 }
 
@@ -95,6 +96,7 @@ type kpiData struct {
 	Candidates       []ClusterCandidate
 	CanPropose       bool
 	CanExport        bool
+	CanSetWeights    bool
 	Query            string // the query of the current view, for the export link
 	Charts           map[string]any
 	Proposed         string
@@ -145,7 +147,7 @@ func (h *Handlers) kpi(w http.ResponseWriter, r *http.Request) {
 	}
 	p := principalOf(r)
 	d := kpiData{By: f.GroupBy, N: f.ClusterMin, Groupings: Groupings(), Report: rep, Top: top, Candidates: cands,
-		CanPropose: p.Can(auth.CasesDispatch), CanExport: p.Can(auth.Export), Proposed: r.URL.Query().Get("proposed")}
+		CanPropose: p.Can(auth.CasesDispatch), CanExport: p.Can(auth.Export), CanSetWeights: canSetWeights(r), Proposed: r.URL.Query().Get("proposed")}
 	d.From, d.To = periodDates(f.From, f.To)
 	d.PrevFrom, d.PrevTo = periodDates(top.PrevFrom, top.PrevTo)
 	today := h.svc.clock().In(calendar.Shanghai())
@@ -340,6 +342,10 @@ func kpiMessages() map[string][2]string {
 		"cases.kpi.resolution":           {"解决率", "Resolution rate"},
 		"cases.kpi.satisfaction":         {"满意率", "Satisfaction rate"},
 		"cases.kpi.score":                {"综合得分", "Score"},
+		"cases.kpi.weight.response":      {"响应（%）", "Response (%)"},
+		"cases.kpi.weight.resolution":    {"解决（%）", "Resolution (%)"},
+		"cases.kpi.weight.satisfaction":  {"满意（%）", "Satisfaction (%)"},
+		"cases.kpi.weight.save":          {"保存权重（全区适用）", "Save the weights (for the whole deployment)"},
 		"cases.kpi.weights":              {"综合得分权重：响应%d%%、解决%d%%、满意%d%%；没有分母的比率不计入，其余权重按比例放大。", "Score weights: response %d%%, resolution %d%%, satisfaction %d%%; a rate without a denominator is left out and the other weights scaled up."},
 		"cases.kpi.num":                  {"分子", "numerator"},
 		"cases.kpi.den":                  {"分母", "denominator"},
