@@ -298,8 +298,12 @@ func loadCases(ctx context.Context, out io.Writer, a *app.App, o casesBenchOptio
 	fmt.Fprintf(out, "  cases in the database: %d before, %d after (%d created)\n", before, after, after-before)
 	phases = append(phases, ph)
 
-	read := casesRequest{method: "GET", path: fmt.Sprintf("%s/requests/%d.json", cases.Open311Base, (lo+hi)/2)}
-	read.lua = readLua(lo, hi)
+	ids, err := caseIDs(ctx, a, lo, hi, readSample)
+	if err != nil {
+		return err
+	}
+	read := casesRequest{method: "GET", path: fmt.Sprintf("%s/requests/%d.json", cases.Open311Base, ids[len(ids)/2])}
+	read.lua = readLua(ids)
 	if ph, err = runPhase(ctx, out, o, kind, toolPath, work, base, "read", o.concurrency, read); err != nil {
 		return err
 	}
@@ -313,6 +317,38 @@ func loadCases(ctx context.Context, out io.Writer, a *app.App, o casesBenchOptio
 	phases = append(phases, ph)
 	printCasesReport(out, phases)
 	return nil
+}
+
+// readSample is how many existing case ids the read phase picks from: spread
+// evenly over the table, so that reads touch its whole file as random ids
+// would, without asking for the ids missing from the sequence (a PostgreSQL
+// identity leaves gaps), which answer 404.
+const readSample = 50_000
+
+// caseIDs returns up to n ids of existing cases between lo and hi, spread
+// evenly.
+func caseIDs(ctx context.Context, a *app.App, lo, hi int64, n int) ([]int64, error) {
+	step := max((hi-lo+1)/int64(n), 1)
+	rows, err := a.DB.Read().QueryContext(ctx, `SELECT id FROM cases WHERE (id - $1) % $2 = 0 ORDER BY id LIMIT $3`, lo, step, n)
+	if err != nil {
+		return nil, fmt.Errorf("case ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("case ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("case ids: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("case ids: no case to read")
+	}
+	return ids, nil
 }
 
 // casePoints returns up to n places (lon, lat) of existing located cases,
@@ -405,12 +441,26 @@ end
 	return b.String()
 }
 
-func readLua(lo, hi int64) string {
-	return wrkSeed + fmt.Sprintf(`
+func readLua(ids []int64) string {
+	var b strings.Builder
+	b.WriteString(wrkSeed)
+	b.WriteString("local ids = {")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if i%20 == 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	fmt.Fprintf(&b, `}
 request = function()
-  return wrk.format("GET", "%s/requests/" .. math.random(%d, %d) .. ".json")
+  return wrk.format("GET", "%s/requests/" .. ids[math.random(#ids)] .. ".json")
 end
-`, cases.Open311Base, lo, hi) + wrkDone
+`, cases.Open311Base)
+	b.WriteString(wrkDone)
+	return b.String()
 }
 
 func listLua(codes []string) string {
