@@ -248,10 +248,29 @@ func (a *App) viewer(next http.Handler) http.Handler {
 			for _, perm := range auth.Permissions() {
 				v.Perms[string(perm)] = p.Can(perm)
 			}
+			if p.Kind == auth.KindUser && p.Can(auth.CasesHandle) && r.Method == http.MethodGet && pageRequest(r) {
+				n, err := a.Cases.UnreadCount(r.Context(), p.UserID)
+				if err != nil {
+					a.Logger.Warn("unread notifications", "user_id", p.UserID, "err", err)
+				}
+				v.UnreadAlerts = n
+			}
 			r = r.WithContext(web.WithViewer(r.Context(), v))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// pageRequest reports whether r asks for an HTML page (not an API, a static
+// file or an export).
+func pageRequest(r *http.Request) bool {
+	p := r.URL.Path
+	for _, prefix := range []string{"/api/", "/open311/", "/static/", "/metrics", "/healthz"} {
+		if strings.HasPrefix(p, prefix) {
+			return false
+		}
+	}
+	return !web.WantsJSON(r) && !strings.HasSuffix(p, ".xlsx") && !strings.HasSuffix(p, ".geojson") && !strings.HasSuffix(p, ".json")
 }
 
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {

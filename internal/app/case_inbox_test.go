@@ -94,6 +94,13 @@ func TestCaseInbox(t *testing.T) {
 			t.Errorf("inbox page: %s", body)
 		}
 
+		// Every page's menu shows the unread count to its owner only.
+		if _, home := ta.do(t, "grid", "GET", "/", nil, nil); !strings.Contains(home, `id="unread-alerts">2<`) {
+			t.Error("the menu does not show the grid worker's 2 unread alerts")
+		}
+		if _, home := ta.do(t, "district", "GET", "/", nil, nil); strings.Contains(home, `id="unread-alerts"`) {
+			t.Error("the menu shows unread alerts to someone without any")
+		}
 		// Another user's notification cannot be marked read.
 		jsonForm := map[string]string{"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 		resp, body := ta.do(t, "grid", "POST", "/cases/inbox/read", strings.NewReader(fmt.Sprintf("id=%d", community.Items[0].ID)), jsonForm)

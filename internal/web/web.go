@@ -36,6 +36,8 @@ type Viewer struct {
 	CSRF        string
 	// Perms holds the permissions of the role, by name (e.g. "places.import").
 	Perms map[string]bool
+	// UnreadAlerts counts the user's unread case-deadline notifications.
+	UnreadAlerts int
 }
 
 // Can reports whether the viewer holds the named permission.
