@@ -76,6 +76,9 @@ func TestProjectFromFindingsToAftercare(t *testing.T) {
 			if resp.StatusCode != wantCode || !strings.Contains(page, wantText) {
 				t.Fatalf("advance as %s = %d, want %d with %q: %s", user, resp.StatusCode, wantCode, wantText, firstError(page))
 			}
+			if wantCode == http.StatusConflict && (!strings.Contains(page, `id="gate-checks"`) || !strings.Contains(page, `role="alert"`)) {
+				t.Fatal("a refused move does not show on the project page beside its checks")
+			}
 		}
 		advance("district", http.StatusConflict, "还没有改造内容")
 		// An elevator for the entrance of building 11, and roofs for the scope.

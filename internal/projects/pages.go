@@ -400,6 +400,12 @@ func (h *Handlers) detail(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.detailPage(w, r, p, http.StatusOK, "")
+}
+
+// detailPage renders the project page with status and, when refused is set,
+// the reason a stage move was refused shown above it.
+func (h *Handlers) detailPage(w http.ResponseWriter, r *http.Request, p Project, status int, refused string) {
 	ctx := r.Context()
 	d := detailData{P: p, ByClass: map[string]int64{}, Funding: map[string]int64{}, Kinds: ItemKinds,
 		Today: time.Now().In(shanghai).Format(dateLayout)}
@@ -490,10 +496,11 @@ func (h *Handlers) detail(w http.ResponseWriter, r *http.Request) {
 	}
 	page := h.rd.NewPage(r, "projects.detail.title", d)
 	page.Title = p.Name
-	if k := r.URL.Query().Get("done"); k != "" && h.rd.Catalog().Has("projects.done."+k) {
+	if k := r.URL.Query().Get("done"); k != "" && h.rd.Catalog().Has("projects.done."+k) && refused == "" {
 		page.Flash = h.rd.T(r, "projects.done."+k)
 	}
-	h.rd.Render(w, http.StatusOK, "project", page)
+	page.Error = refused
+	h.rd.Render(w, status, "project", page)
 }
 
 // scopeData answers the scope's compounds and buildings as GeoJSON.
@@ -564,6 +571,12 @@ func (h *Handlers) advance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.svc.Advance(r.Context(), p.ID, override, r.PostFormValue("reason")); err != nil {
+		// A refused move shows on the project page itself, next to the checks.
+		var ge *GateError
+		if errors.As(err, &ge) && !web.WantsJSON(r) {
+			h.detailPage(w, r, p, http.StatusConflict, h.rd.T(r, "projects.gate.refused", h.missingText(r, ge.Missing)))
+			return
+		}
 		h.fail(w, r, err)
 		return
 	}
