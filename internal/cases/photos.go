@@ -1,22 +1,18 @@
 package cases
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
-	"image/png"
 	"io"
-	"net/http"
 	"path"
 	"strings"
 
 	"github.com/gengxin/gengxin/internal/audit"
+	"github.com/gengxin/gengxin/internal/media"
 )
 
 // Photo limits: the largest upload accepted and the largest picture decoded.
@@ -46,42 +42,22 @@ func (s *Service) UploadPhoto(ctx context.Context, filename string, r io.Reader)
 	case len(data) > MaxPhotoBytes:
 		return 0, fmt.Errorf("%w: %s is larger than %d MB", ErrPhoto, filename, MaxPhotoBytes>>20)
 	}
-	ct := http.DetectContentType(data)
-	if ct != "image/jpeg" && ct != "image/png" {
-		return 0, fmt.Errorf("%w: %s is %s, not a JPEG or PNG picture", ErrPhoto, filename, ct)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	ct, clean, err := media.Clean(filename, data, MaxPhotoPixels)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s cannot be read as a picture: %v", ErrPhoto, filename, err)
+		return 0, fmt.Errorf("%w: %w", ErrPhoto, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPhotoPixels {
-		return 0, fmt.Errorf("%w: %s has %d × %d pixels, more than %d", ErrPhoto, filename, cfg.Width, cfg.Height, MaxPhotoPixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return 0, fmt.Errorf("%w: %s cannot be read as a picture: %v", ErrPhoto, filename, err)
-	}
-	var clean bytes.Buffer
-	if ct == "image/png" {
-		err = png.Encode(&clean, img)
-	} else {
-		err = jpeg.Encode(&clean, img, &jpeg.Options{Quality: 85})
-	}
-	if err != nil {
-		return 0, fmt.Errorf("re-encode photo: %w", err)
-	}
-	sum := sha256.Sum256(clean.Bytes())
+	sum := sha256.Sum256(clean)
 	name := photoName(filename, ct)
 	actor := audit.ActorFrom(ctx)
 	var id int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO attachments (filename, content_type, size_bytes, data, sha256, uploaded_by, uploaded_by_id, uploaded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, name, ct, clean.Len(), clean.Bytes(), hex.EncodeToString(sum[:]),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, name, ct, len(clean), clean, hex.EncodeToString(sum[:]),
 			actor.Name, actorID(actor), s.clock()).Scan(&id); err != nil {
 			return fmt.Errorf("store photo: %w", err)
 		}
 		return s.log.Record(ctx, tx, audit.Change{Action: "attachment.upload", ObjectType: "attachment", ObjectID: itoa(id),
-			After: map[string]any{"filename": name, "content_type": ct, "size": clean.Len(), "metadata": "stripped"}})
+			After: map[string]any{"filename": name, "content_type": ct, "size": len(clean), "metadata": "stripped"}})
 	})
 	if err != nil {
 		return 0, err

@@ -1,16 +1,12 @@
 package projects
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"net/http"
 	"path"
@@ -21,6 +17,7 @@ import (
 
 	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/db"
+	"github.com/gengxin/gengxin/internal/media"
 )
 
 const dateLayout = "2006-01-02"
@@ -231,31 +228,13 @@ const (
 // ErrFile: the upload is not an accepted file.
 var ErrFile = errors.New("file rejected")
 
-// cleanPhoto checks a JPEG or PNG picture and encodes it again, which drops
-// every metadata segment (EXIF with the GPS position, XMP, comments).
+// cleanPhoto turns a JPEG or PNG picture upright and drops its metadata.
 func cleanPhoto(filename string, data []byte) (string, []byte, error) {
-	ct := http.DetectContentType(data)
-	if ct != "image/jpeg" && ct != "image/png" {
-		return "", nil, fmt.Errorf("%w: %s is %s, not a JPEG or PNG picture", ErrFile, filename, ct)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPhotoPixel {
-		return "", nil, fmt.Errorf("%w: %s cannot be read as a picture of at most %d pixels", ErrFile, filename, MaxPhotoPixel)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	ct, clean, err := media.Clean(filename, data, MaxPhotoPixel)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s cannot be read as a picture: %v", ErrFile, filename, err)
+		return "", nil, fmt.Errorf("%w: %w", ErrFile, err)
 	}
-	var buf bytes.Buffer
-	if ct == "image/png" {
-		err = png.Encode(&buf, img)
-	} else {
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85})
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("re-encode photo: %w", err)
-	}
-	return ct, buf.Bytes(), nil
+	return ct, clean, nil
 }
 
 // documentTypes are the kinds of documents accepted.
