@@ -123,6 +123,9 @@ func New(cfg Config, d *db.DB, logger *slog.Logger) (*App, error) {
 	a.Consult = consult.NewService(d, log, cfg.Now)
 	a.Surveys = consult.NewSurveyService(d, log, box, cfg.Now)
 	a.Cases = cases.New(d, log, box, cfg.Now)
+	if err := a.Cases.LoadCalendar(context.Background()); err != nil {
+		logger.Error("stored working calendar not used; the built-in one is", "err", err)
+	}
 	if a.Checkup, err = checkup.New(d, log, cfg.Now); err != nil {
 		return nil, err
 	}
@@ -419,6 +422,10 @@ func (a *App) runTimers(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// Pick up calendar changes made on another instance.
+			if err := a.Cases.LoadCalendar(ctx); err != nil {
+				a.Logger.Error("working calendar", "err", err)
+			}
 			notes, err := a.Cases.RunTimers(ctx, a.Config.Now())
 			if err != nil {
 				a.Logger.Error("case timers", "err", err)

@@ -73,7 +73,7 @@ func (h *Handlers) Routes() []web.Route {
 		act("arrive", handle, h.staffAction(ActArrive)),
 		act("plan", handle, h.staffAction(ActAgreePlan)),
 		act("resolve", handle, h.staffAction(ActResolve)),
-	}, append(h.kpiRoutes(), h.inboxRoutes()...)...)
+	}, slices.Concat(h.kpiRoutes(), h.inboxRoutes(), h.calendarRoutes())...)
 }
 
 // errOutOfScope: the case lies outside the caller's area and is not theirs.

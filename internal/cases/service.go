@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -30,11 +31,14 @@ type Sealer interface {
 
 // Service runs the case workflow on the database.
 type Service struct {
-	db         *db.DB
-	log        *audit.Log
-	box        Sealer
-	now        func() time.Time
-	cal        *calendar.Calendar
+	db  *db.DB
+	log *audit.Log
+	box Sealer
+	now func() time.Time
+	// base is the calendar the program starts from; cal is base with the
+	// notices and working hours administrators stored (see LoadCalendar).
+	base       *calendar.Calendar
+	cal        atomic.Pointer[calendar.Calendar]
 	policies   []sla.Policy
 	categories []Category
 	shapes     shapeCache
@@ -46,7 +50,7 @@ type Service struct {
 type Option func(*Service)
 
 // WithCalendar sets the working calendar (calendar.Default() otherwise).
-func WithCalendar(c *calendar.Calendar) Option { return func(s *Service) { s.cal = c } }
+func WithCalendar(c *calendar.Calendar) Option { return func(s *Service) { s.base = c } }
 
 // WithPolicies sets the SLA policies (sla.Builtin() otherwise).
 func WithPolicies(ps []sla.Policy) Option {
@@ -61,16 +65,17 @@ func WithCategories(cs []Category) Option {
 // New returns the case service on d. log records every change, box seals
 // callback contacts, now is the clock (time.Now in production).
 func New(d *db.DB, log *audit.Log, box Sealer, now func() time.Time, opts ...Option) *Service {
-	s := &Service{db: d, log: log, box: box, now: now, cal: calendar.Default(), policies: sla.Builtin(), categories: BuiltinCategories()}
+	s := &Service{db: d, log: log, box: box, now: now, base: calendar.Default(), policies: sla.Builtin(), categories: BuiltinCategories()}
 	for _, o := range opts {
 		o(s)
 	}
+	s.cal.Store(s.base)
 	return s
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-func (s *Service) engine() sla.Engine { return sla.Engine{Calendar: s.cal, Now: s.now} }
+func (s *Service) engine() sla.Engine { return sla.Engine{Calendar: s.cal.Load(), Now: s.now} }
 
 // Reporter is who reports a problem or joins a report: a user account, or a
 // name and callback contact (a hotline caller). An anonymous reporter's name
