@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/calendar"
+	"github.com/gengxin/gengxin/internal/cases"
+	"github.com/gengxin/gengxin/internal/db"
 )
 
 const calendarAbout = `
@@ -23,7 +26,8 @@ The working-day calendar behind deadlines counted in working time. Subcommands:
 Working days are Monday to Friday plus make-up workdays (调休), minus public
 holidays; working hours are 08:30–12:00 and 13:30–17:30 China Standard Time unless
 --hours says otherwise. The State Council schedules for 2025 and 2026 are built in;
---notice FILE adds a later year's notice, as JSON (the form "calendar show --json
+--db DSN adds the schedules and hours administrators stored on the calendar page
+(/admin/calendar) of that database; --notice FILE adds a later year's notice, as JSON (the form "calendar show --json
 2026" prints) or as text, one line per holiday block:
   year YYYY
   source NAME OF THE NOTICE
@@ -57,11 +61,26 @@ func cmdCalendar(ctx context.Context, e *env, args []string) error {
 // calendarFlags adds the flags that shape the calendar: --hours and --notice.
 type calendarFlags struct {
 	hours   *string
+	dsn     *string
 	notices listFlag
 }
 
 func (cf *calendarFlags) build() (*calendar.Calendar, error) {
 	cal := calendar.Default()
+	if *cf.dsn != "" {
+		// The schedules and hours administrators stored on /admin/calendar.
+		ctx := context.Background()
+		d, err := db.Open(ctx, *cf.dsn)
+		if err != nil {
+			return nil, err
+		}
+		defer d.Close()
+		svc := cases.New(d, audit.New(d, time.Now), nil, time.Now)
+		if err := svc.LoadCalendar(ctx); err != nil {
+			return nil, fmt.Errorf("--db: %w", err)
+		}
+		cal = svc.Calendar()
+	}
 	if *cf.hours != "" {
 		hours, err := calendar.ParseHours(*cf.hours)
 		if err != nil {
@@ -90,12 +109,13 @@ func (cf *calendarFlags) build() (*calendar.Calendar, error) {
 func calendarFlagSet(e *env, sub, synopsis string) (*calendarFlags, *flag.FlagSet) {
 	fs := newFlags(e, "calendar "+sub, synopsis, calendarAbout)
 	cf := &calendarFlags{hours: fs.String("hours", "", `working hours, e.g. "08:30-12:00,13:30-17:30" (default: those)`)}
+	cf.dsn = fs.String("db", "", "also use the notices and working hours stored in this database (sqlite:PATH or postgres://…)")
 	fs.Var(&cf.notices, "notice", "add a year's holiday notice from a text or JSON file (repeatable)")
 	return cf, fs
 }
 
 func calendarDue(e *env, args []string) error {
-	cf, fs := calendarFlagSet(e, "due", "calendar due --start TIME (--working DURATION | --wall DURATION) [--hours H] [--notice FILE]")
+	cf, fs := calendarFlagSet(e, "due", "calendar due --start TIME (--working DURATION | --wall DURATION) [--hours H] [--notice FILE] [--db DSN]")
 	startText := fs.String("start", "", "start time, RFC 3339 (required)")
 	working := fs.String("working", "", "working time to add: 90m, 3h, 2d (working days)")
 	wall := fs.String("wall", "", "wall-clock time to add: 40m, 3h, 2d (48 hours)")
@@ -187,7 +207,7 @@ func parseCalendarDuration(s string) (time.Duration, int, error) {
 }
 
 func calendarShow(e *env, args []string) error {
-	cf, fs := calendarFlagSet(e, "show", "calendar show [--json] [--notice FILE] YEAR")
+	cf, fs := calendarFlagSet(e, "show", "calendar show [--json] [--notice FILE] [--db DSN] YEAR")
 	asJSON := fs.Bool("json", false, "print the year's notice as JSON (the form --notice reads)")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gengxin/gengxin/internal/audit"
 	"github.com/gengxin/gengxin/internal/calendar"
+	"github.com/gengxin/gengxin/internal/cases"
+	"github.com/gengxin/gengxin/internal/db"
 )
 
 // gxCalendar runs "gengxin calendar ARGS" and returns the exit code run would give.
@@ -166,5 +171,34 @@ func TestCalendarShow(t *testing.T) {
 	path := writeFile(t, dir, "2026.json", out)
 	if code, out, errs := gxCalendar(t, "show", "--notice", path, "2026"); code != 0 || !strings.Contains(out, "33 days off") {
 		t.Errorf("show with the notice given again = %d %q %q", code, out, errs)
+	}
+}
+
+// TestCalendarFromDatabase: --db uses the schedule an administrator stored.
+func TestCalendarFromDatabase(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + t.TempDir() + "/cal.db"
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(ctx, newLogger(io.Discard, "error")); err != nil {
+		t.Fatal(err)
+	}
+	n, err := calendar.ParseNotice([]byte("year 2027\n春节: off 2027-02-06..2027-02-12; workday 2027-02-20"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := cases.New(d, audit.New(d, time.Now), nil, time.Now)
+	if err := svc.SaveNotice(audit.WithActor(ctx, audit.System("test")), n); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	args := []string{"due", "--start", "2027-02-05T17:00:00+08:00", "--working", "1h"}
+	if _, out, _ := gxCalendar(t, args...); strings.TrimSpace(out) != "2027-02-08T09:00:00+08:00" {
+		t.Fatalf("without --db: %q", out)
+	}
+	if code, out, errs := gxCalendar(t, append(args, "--db", dsn)...); code != 0 || strings.TrimSpace(out) != "2027-02-15T09:00:00+08:00" {
+		t.Fatalf("with --db: %d %q %q", code, out, errs)
 	}
 }
