@@ -145,8 +145,9 @@ var RecordKinds = []string{RecordDesignApproval, RecordSampleAcceptance, RecordC
 // Note kinds of the per-household notes.
 var NoteKinds = []string{"concern", "agreement", "follow_up"}
 
-// Item kinds: the catalogue of common work items with their class, unit and the
-// owner-vote matter they need (0: none). Users may enter other kinds.
+// Item kinds: the catalogue of common work items with their class, default unit
+// (as residents read it; a user may type another) and the owner-vote matter
+// they need (0: none). Users may enter other kinds.
 type ItemKind struct {
 	Code   string
 	Class  string
@@ -161,28 +162,28 @@ type ItemKind struct {
 
 // ItemKinds is the catalogue of common work items.
 var ItemKinds = []ItemKind{
-	{Code: "water_pipes", Class: ClassBasic, Unit: "m", Rule: ShareByArea},
-	{Code: "drainage", Class: ClassBasic, Unit: "m", Rule: ShareByArea},
-	{Code: "power", Class: ClassBasic, Unit: "m", Rule: ShareByArea},
-	{Code: "gas_pipes", Class: ClassBasic, Unit: "m", Rule: ShareByArea},
-	{Code: "roads", Class: ClassBasic, Unit: "m2", Rule: ShareByArea},
-	{Code: "fire_safety", Class: ClassBasic, Unit: "set", Rule: ShareByArea},
-	{Code: "roof", Class: ClassBasic, Unit: "m2", Rule: ShareByArea},
-	{Code: "facade", Class: ClassBasic, Unit: "m2", Rule: ShareByArea},
-	{Code: "stairs", Class: ClassBasic, Unit: "m2", Rule: ShareByArea},
-	{Code: "illegal_structures", Class: ClassImprovement, Unit: "m2", Rule: ShareByArea},
-	{Code: "greening", Class: ClassImprovement, Unit: "m2", Matter: 8, Rule: ShareByArea},
-	{Code: "lighting", Class: ClassImprovement, Unit: "set", Rule: ShareByArea},
-	{Code: "ramps", Class: ClassImprovement, Unit: "set", Rule: ShareEqual},
-	{Code: "parking", Class: ClassImprovement, Unit: "space", Matter: 8, Rule: ShareEqual},
-	{Code: "chargers", Class: ClassImprovement, Unit: "set", Matter: 8, Rule: ShareEqual},
-	{Code: "parcel_lockers", Class: ClassImprovement, Unit: "set", Rule: ShareEqual},
-	{Code: "energy_retrofit", Class: ClassImprovement, Unit: "m2", Rule: ShareByArea},
-	{Code: "elevator", Class: ClassImprovement, Unit: "unit", Matter: 7, Target: "entrance", Rule: ShareByFloor},
-	{Code: "service_centre", Class: ClassUpgrade, Unit: "m2", Matter: 8, Rule: ShareByArea},
-	{Code: "elderly_care", Class: ClassUpgrade, Unit: "m2", Matter: 8, Rule: ShareByArea},
-	{Code: "canteen", Class: ClassUpgrade, Unit: "m2", Matter: 8, Rule: ShareByArea},
-	{Code: "smart_sensing", Class: ClassUpgrade, Unit: "set", Rule: ShareEqual},
+	{Code: "water_pipes", Class: ClassBasic, Unit: "米", Rule: ShareByArea},
+	{Code: "drainage", Class: ClassBasic, Unit: "米", Rule: ShareByArea},
+	{Code: "power", Class: ClassBasic, Unit: "米", Rule: ShareByArea},
+	{Code: "gas_pipes", Class: ClassBasic, Unit: "米", Rule: ShareByArea},
+	{Code: "roads", Class: ClassBasic, Unit: "平方米", Rule: ShareByArea},
+	{Code: "fire_safety", Class: ClassBasic, Unit: "套", Rule: ShareByArea},
+	{Code: "roof", Class: ClassBasic, Unit: "平方米", Rule: ShareByArea},
+	{Code: "facade", Class: ClassBasic, Unit: "平方米", Rule: ShareByArea},
+	{Code: "stairs", Class: ClassBasic, Unit: "平方米", Rule: ShareByArea},
+	{Code: "illegal_structures", Class: ClassImprovement, Unit: "平方米", Rule: ShareByArea},
+	{Code: "greening", Class: ClassImprovement, Unit: "平方米", Matter: 8, Rule: ShareByArea},
+	{Code: "lighting", Class: ClassImprovement, Unit: "套", Rule: ShareByArea},
+	{Code: "ramps", Class: ClassImprovement, Unit: "套", Rule: ShareEqual},
+	{Code: "parking", Class: ClassImprovement, Unit: "个", Matter: 8, Rule: ShareEqual},
+	{Code: "chargers", Class: ClassImprovement, Unit: "套", Matter: 8, Rule: ShareEqual},
+	{Code: "parcel_lockers", Class: ClassImprovement, Unit: "套", Rule: ShareEqual},
+	{Code: "energy_retrofit", Class: ClassImprovement, Unit: "平方米", Rule: ShareByArea},
+	{Code: "elevator", Class: ClassImprovement, Unit: "部", Matter: 7, Target: "entrance", Rule: ShareByFloor},
+	{Code: "service_centre", Class: ClassUpgrade, Unit: "平方米", Matter: 8, Rule: ShareByArea},
+	{Code: "elderly_care", Class: ClassUpgrade, Unit: "平方米", Matter: 8, Rule: ShareByArea},
+	{Code: "canteen", Class: ClassUpgrade, Unit: "平方米", Matter: 8, Rule: ShareByArea},
+	{Code: "smart_sensing", Class: ClassUpgrade, Unit: "套", Rule: ShareEqual},
 	{Code: "other", Class: "", Unit: "", Rule: ShareByArea},
 }
 

@@ -339,6 +339,7 @@ type detailData struct {
 	Rounds      []RoundSummary
 	AllRounds   RoundSummary
 	Feedback    []Feedback
+	AllFeedback bool // every opinion is listed, not only the open and latest
 	Records     []Record
 	Milestones  []Milestone
 	Documents   []File
@@ -423,8 +424,23 @@ func (h *Handlers) detailPage(w http.ResponseWriter, r *http.Request, p Project,
 	errs = append(errs, e)
 	d.Rounds, d.AllRounds, e = h.svc.FeedbackSummary(ctx, p.ID)
 	errs = append(errs, e)
-	d.Feedback, e = h.svc.ListFeedback(ctx, FeedbackFilter{ProjectID: p.ID, Limit: 200})
-	errs = append(errs, e)
+	if r.URL.Query().Get("feedback") == "all" {
+		d.Feedback, e = h.svc.ListFeedback(ctx, FeedbackFilter{ProjectID: p.ID, Limit: 5000})
+		d.AllFeedback = true
+		errs = append(errs, e)
+	} else {
+		// The open opinions to answer, then the latest answered ones.
+		var done []Feedback
+		d.Feedback, e = h.svc.ListFeedback(ctx, FeedbackFilter{ProjectID: p.ID, Status: FeedbackOpen, Limit: 50})
+		errs = append(errs, e)
+		for _, st := range []string{FeedbackAdopted, FeedbackExplained} {
+			list, e := h.svc.ListFeedback(ctx, FeedbackFilter{ProjectID: p.ID, Status: st, Limit: 5})
+			errs = append(errs, e)
+			done = append(done, list...)
+		}
+		slices.SortFunc(done, func(a, b Feedback) int { return cmp.Compare(b.ID, a.ID) })
+		d.Feedback = append(d.Feedback, done...)
+	}
 	d.Records, e = h.svc.Records(ctx, p.ID)
 	errs = append(errs, e)
 	d.Milestones, e = h.svc.Milestones(ctx, p.ID)
