@@ -125,7 +125,7 @@ func (s *Service) SaveNotice(ctx context.Context, n calendar.Notice) error {
 // schedule the program ships.
 func (s *Service) DeleteNotice(ctx context.Context, year int) error {
 	key := calendarNoticePrefix + strconv.Itoa(year)
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE key = $1`, key)
 		if err != nil {
 			return fmt.Errorf("delete notice: %w", err)
@@ -144,7 +144,7 @@ func (s *Service) DeleteNotice(ctx context.Context, year int) error {
 // SaveHours stores the daily working hours; nil returns to the built-in ones.
 func (s *Service) SaveHours(ctx context.Context, hours []calendar.Period) error {
 	if hours == nil {
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE key = $1`, calendarHoursKey); err != nil {
 				return fmt.Errorf("working hours: %w", err)
 			}
@@ -171,7 +171,7 @@ func (s *Service) SaveHours(ctx context.Context, hours []calendar.Period) error 
 
 // putSetting replaces one settings row, audited.
 func (s *Service) putSetting(ctx context.Context, key, value, action string, after any) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		var before sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&before)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

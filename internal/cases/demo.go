@@ -124,7 +124,7 @@ func SeedDemo(ctx context.Context, svc *Service, opt DemoOptions) (DemoSummary, 
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 
 	machines := make([]*machine, 0, opt.Cases)
-	err = svc.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = svc.tx(ctx, func(tx *sql.Tx) error {
 		first, err := svc.db.NextID(ctx, tx, "cases")
 		if err != nil {
 			return err

@@ -109,7 +109,7 @@ func (s *Service) UnreadCount(ctx context.Context, userID int64) (int, error) {
 // nothing. It returns how many were marked, and records that in the audit log.
 func (s *Service) MarkRead(ctx context.Context, userID int64, ids []int64) (int, error) {
 	var n int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		args := []any{s.clock(), userID}
 		q := `UPDATE case_notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL`
 		if len(ids) > 0 {

@@ -829,7 +829,7 @@ func (s *Service) ProposeCluster(ctx context.Context, in ProposeInput) (ClusterC
 	if actor.Kind == audit.ActorUser {
 		cc.CreatedBy = actor.ID
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM cases WHERE grid_id = $1 AND category = $2 AND state <> 'merged'
 			AND reported_at >= $3 AND reported_at < $4 ORDER BY id`, grid.ID, cat.Code, f.From, f.To)
 		if err != nil {

@@ -68,7 +68,7 @@ func (s *Service) SetKPIWeights(ctx context.Context, w KPIWeights) error {
 	if err != nil {
 		return fmt.Errorf("kpi weights: %w", err)
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, kpiWeightsKey, string(b), s.clock()); err != nil {
 			return fmt.Errorf("kpi weights: %w", err)

@@ -80,7 +80,7 @@ func GenerateLoad(ctx context.Context, svc *Service, opt LoadOptions) (DemoSumma
 		hist := make([]*machine, len(earlier), len(earlier)+n)
 		copy(hist, earlier)
 		var machines []*machine
-		err := svc.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := svc.tx(ctx, func(tx *sql.Tx) error {
 			hist = hist[:len(earlier)]
 			first, err := svc.db.NextID(ctx, tx, "cases")
 			if err != nil {

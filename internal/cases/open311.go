@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +47,44 @@ type Open311 struct {
 	jurisdiction string
 	now          func() time.Time
 	log          *slog.Logger
+	counts       countCache
+}
+
+// countCache keeps the X-Total-Count of recent list queries. An entry serves
+// while no case was written through this instance since it was counted, and
+// for countTTL at most (cases written by another instance on the same
+// database show in the count after that).
+type countCache struct {
+	mu      sync.Mutex
+	entries map[string]countEntry
+}
+
+type countEntry struct {
+	total  int
+	writes uint64
+	at     time.Time
+}
+
+// countTTL is how long a cached list count serves at most.
+const countTTL = 10 * time.Second
+
+func (c *countCache) get(key string, writes uint64, now time.Time) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.writes != writes || now.Sub(e.at) > countTTL || now.Before(e.at) {
+		return 0, false
+	}
+	return e.total, true
+}
+
+func (c *countCache) put(key string, total int, writes uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= 2000 {
+		c.entries = make(map[string]countEntry)
+	}
+	c.entries[key] = countEntry{total: total, writes: writes, at: now}
 }
 
 // NewOpen311 returns the Open311 server of svc. keys checks the api_key of
@@ -657,7 +696,24 @@ type o311ListQuery struct {
 	categories []string
 	states     []State
 	from, to   time.Time
-	page, size int
+	// defaultWindow is set when the request named no dates: the window then
+	// ends now and moves with the clock.
+	defaultWindow bool
+	page, size    int
+}
+
+// countKey names what the query counts: the filter without the page. A
+// default window is named as such, so that its moving end does not make every
+// request a new key (cases reported since are writes, which end the entry).
+func (lq o311ListQuery) countKey() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v|%v|", lq.categories, lq.states)
+	if lq.defaultWindow {
+		b.WriteString("default")
+	} else {
+		fmt.Fprintf(&b, "%d|%d", lq.from.UnixNano(), lq.to.UnixNano())
+	}
+	return b.String()
 }
 
 // o311ParseTime reads a W3C date-time (time zone required) or a date (midnight
@@ -729,6 +785,7 @@ func (o *Open311) parseList(q url.Values) (o311ListQuery, error) {
 	}
 	switch {
 	case lq.from.IsZero() && lq.to.IsZero():
+		lq.defaultWindow = true
 		lq.to = o.now().Add(time.Second)
 		lq.from = lq.to.Add(-Open311Window)
 	case lq.from.IsZero():
@@ -804,9 +861,15 @@ func (o *Open311) find(ctx context.Context, lq o311ListQuery) ([]Case, int, erro
 			where += " AND " + cond
 		}
 	}
-	var total int
-	if err := o.svc.readRowPlanned(ctx, `SELECT COUNT(*) FROM cases c`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("open311 count: %w", err)
+	// The count is cached per filter (not per page) while no case changes.
+	writes, wall := o.svc.writes.Load(), o.now()
+	key := lq.countKey()
+	total, cached := o.counts.get(key, writes, wall)
+	if !cached {
+		if err := o.svc.readRowPlanned(ctx, `SELECT COUNT(*) FROM cases c`+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("open311 count: %w", err)
+		}
+		o.counts.put(key, total, writes, wall)
 	}
 	n := len(args)
 	args = append(args, lq.size, (lq.page-1)*lq.size)

@@ -396,6 +396,27 @@ func TestOpen311Filters(t *testing.T) {
 		if resp.Header.Get("X-Total-Count") != "3" {
 			t.Errorf("X-Total-Count %q", resp.Header.Get("X-Total-Count"))
 		}
+		// The count is kept per filter while nothing changes, and follows a
+		// new report and a state change at once.
+		total := func(q string) string {
+			t.Helper()
+			resp, _ := s.get(t, "/open311/v2/requests.json?"+q)
+			return resp.Header.Get("X-Total-Count")
+		}
+		if total("page_size=1&page=2") != "3" || total("status=open&page_size=1") != "2" {
+			t.Error("counts of the second page or another filter are off")
+		}
+		extra := f.report(t, "waste_removal", inG1)
+		if got := total("page_size=1"); got != "4" {
+			t.Errorf("X-Total-Count after a new report = %s, want 4", got)
+		}
+		ok(t)(f.svc.Accept(f.as("community"), extra.ID, Step{}))
+		ok(t)(f.svc.Dispatch(f.as("community"), extra.ID, 0, Step{}))
+		ok(t)(f.svc.Sign(f.as("grid1"), extra.ID, Step{}))
+		ok(t)(f.svc.Resolve(f.as("grid1"), extra.ID, Step{Note: "已处理"}))
+		if got := total("status=open&page_size=1"); got != "2" {
+			t.Errorf("open count after resolving the new report = %s, want 2", got)
+		}
 		got := s.sameRequestsQ(t, "/open311/v2/requests", "service_code=stairwell_light&extensions=true")
 		if len(got) != 1 || got[0].Status != "closed" || got[0].Extended == nil || got[0].Extended.State != "resolved" || got[0].ExpectedDatetime != "" {
 			t.Errorf("resolved light %+v", got)

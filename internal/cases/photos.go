@@ -50,7 +50,7 @@ func (s *Service) UploadPhoto(ctx context.Context, filename string, r io.Reader)
 	name := photoName(filename, ct)
 	actor := audit.ActorFrom(ctx)
 	var id int64
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO attachments (filename, content_type, size_bytes, data, sha256, uploaded_by, uploaded_by_id, uploaded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, name, ct, len(clean), clean, hex.EncodeToString(sum[:]),
 			actor.Name, actorID(actor), s.clock()).Scan(&id); err != nil {

@@ -37,8 +37,11 @@ type Service struct {
 	now func() time.Time
 	// base is the calendar the program starts from; cal is base with the
 	// notices and working hours administrators stored (see LoadCalendar).
-	base       *calendar.Calendar
-	cal        atomic.Pointer[calendar.Calendar]
+	base *calendar.Calendar
+	cal  atomic.Pointer[calendar.Calendar]
+	// writes counts the write transactions of this service, so that counts
+	// cached for lists know when cases may have changed (see Open311).
+	writes     atomic.Uint64
 	policies   []sla.Policy
 	categories []Category
 	shapes     shapeCache
@@ -71,6 +74,12 @@ func New(d *db.DB, log *audit.Log, box Sealer, now func() time.Time, opts ...Opt
 	}
 	s.cal.Store(s.base)
 	return s
+}
+
+// tx runs fn in a write transaction and counts the write.
+func (s *Service) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer s.writes.Add(1)
+	return s.db.Tx(ctx, fn)
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -208,7 +217,7 @@ func (s *Service) ReportChecked(ctx context.Context, in ReportInput, check func(
 	if err := m.report(Step{Note: c.RouteNote, Photos: c.Photos}); err != nil {
 		return Case{}, err
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.checkPhotos(ctx, tx, in.Photos); err != nil {
 			return err
 		}
@@ -304,7 +313,7 @@ func (s *Service) transition(ctx context.Context, id int64, a Action, st Step, a
 	extra func(tx *sql.Tx, m *machine) error) (Case, error) {
 	var out Case
 	st.Note = trimmed(st.Note)
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		c, err := s.lockCase(ctx, tx, id)
 		if err != nil {
 			return err
@@ -552,7 +561,7 @@ func (s *Service) Join(ctx context.Context, id int64, r Reporter) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		c, err := s.lockCase(ctx, tx, id)
 		if err != nil {
 			return err
@@ -774,7 +783,7 @@ func (s *Service) AddDepartment(ctx context.Context, d Department) error {
 	if trimmed(d.Code) == "" || trimmed(d.Name) == "" {
 		return fmt.Errorf("%w: a department needs a code and a name", ErrInvalid)
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO departments (code, name, region_id, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (code) DO UPDATE SET name = excluded.name, region_id = excluded.region_id`,
 			d.Code, d.Name, nullID(d.RegionID), s.clock()); err != nil {
@@ -788,7 +797,7 @@ func (s *Service) AddDepartment(ctx context.Context, d Department) error {
 
 // AddDepartmentMember makes a user a handler of a department.
 func (s *Service) AddDepartmentMember(ctx context.Context, code string, userID int64) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO department_members (department_code, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
 			code, userID); err != nil {
 			return fmt.Errorf("%w: department %s member %d: %v", ErrInvalid, code, userID, err)

@@ -58,7 +58,7 @@ func (s *Service) RunTimers(ctx context.Context, now time.Time) ([]Notification,
 	var out []Notification
 	for round := 0; round < 10000; round++ {
 		var claimed int
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
 			var notes []Notification
 			var err error
 			claimed, notes, err = s.timerBatch(ctx, tx, now, r)
