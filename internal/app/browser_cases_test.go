@@ -5,9 +5,6 @@ import (
 	"context"
 	"image"
 	"image/png"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,9 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gengxin/gengxin/internal/app"
-	"github.com/gengxin/gengxin/internal/auth"
-	"github.com/gengxin/gengxin/internal/db/dbtest"
 	"github.com/gengxin/gengxin/internal/demo"
 )
 
@@ -36,17 +30,7 @@ func submit(sel string) chromedp.Action[chromedp.Void] {
 // the fix and rates it.
 func TestBrowserCases(t *testing.T) {
 	ctx := browser(t)
-	d := dbtest.SQLite(t)
-	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Demo: true,
-		AuthOptions: []auth.Option{auth.WithParams(cheap)}}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.LoadDemo(context.Background(), demo.Options{Seed: demo.DefaultSeed, Scale: 1}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	defer srv.Close()
+	a, srv := demoApp(t)
 	photo := filepath.Join(t.TempDir(), "fixed.png")
 	var img bytes.Buffer
 	if err := png.Encode(&img, image.NewRGBA(image.Rect(0, 0, 16, 16))); err != nil {

@@ -3,19 +3,12 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gengxin/gengxin/internal/app"
-	"github.com/gengxin/gengxin/internal/auth"
-	"github.com/gengxin/gengxin/internal/db/dbtest"
 	"github.com/gengxin/gengxin/internal/demo"
 	"github.com/gengxin/gengxin/internal/projects"
 )
@@ -26,17 +19,7 @@ import (
 // and rounds, the gates page, and the statistics.
 func TestBrowserDemoProjects(t *testing.T) {
 	ctx := browser(t)
-	d := dbtest.SQLite(t)
-	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Demo: true,
-		AuthOptions: []auth.Option{auth.WithParams(cheap)}}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.LoadDemo(context.Background(), demo.Options{Seed: demo.DefaultSeed, Scale: 1}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	defer srv.Close()
+	a, srv := demoApp(t)
 	all, total, err := a.Projects.List(context.Background(), projects.Filter{})
 	if err != nil || total == 0 {
 		t.Fatalf("demo projects: %d, %v", total, err)

@@ -1,19 +1,11 @@
 package app_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gengxin/gengxin/internal/app"
-	"github.com/gengxin/gengxin/internal/auth"
-	"github.com/gengxin/gengxin/internal/db/dbtest"
 	"github.com/gengxin/gengxin/internal/demo"
 )
 
@@ -21,17 +13,7 @@ import (
 // cases and checks that the rates table is filled and the three charts draw.
 func TestBrowserKPI(t *testing.T) {
 	ctx := browser(t)
-	d := dbtest.SQLite(t)
-	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Demo: true,
-		AuthOptions: []auth.Option{auth.WithParams(cheap)}}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.LoadDemo(context.Background(), demo.Options{Seed: demo.DefaultSeed, Scale: 1}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	defer srv.Close()
+	_, srv := demoApp(t)
 	do(t, ctx, "kpi", login(srv.URL, "district", demo.Password),
 		chromedp.Navigate(srv.URL+"/cases/kpi"), chromedp.WaitVisible(chromedp.CSS("#kpi-rates")),
 		chromedp.WaitVisible(chromedp.CSS(`#chart-rates[data-ready="1"]`)), shot("kpi"))

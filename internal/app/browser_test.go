@@ -87,6 +87,24 @@ func shot(name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// demoApp is an app on a fresh SQLite database holding the demo district at
+// scale 1, served on a test server closed with the test.
+func demoApp(t *testing.T) (*app.App, *httptest.Server) {
+	t.Helper()
+	d := dbtest.SQLite(t)
+	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Demo: true,
+		AuthOptions: []auth.Option{auth.WithParams(cheap)}}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.LoadDemo(context.Background(), demo.Options{Seed: demo.DefaultSeed, Scale: 1}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return a, srv
+}
+
 func login(base, user, password string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Navigate(base+"/login"),
@@ -120,17 +138,7 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 // phone-sized screen.
 func TestBrowserDemo(t *testing.T) {
 	ctx := browser(t)
-	d := dbtest.SQLite(t)
-	a, err := app.New(app.Config{DSN: "test", KeyFile: filepath.Join(t.TempDir(), "pii.key"), Version: "test", Demo: true,
-		AuthOptions: []auth.Option{auth.WithParams(cheap)}}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.LoadDemo(context.Background(), demo.Options{Seed: demo.DefaultSeed, Scale: 1}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	defer srv.Close()
+	a, srv := demoApp(t)
 
 	// The community worker's compounds, to compare with the map and open one.
 	u, err := a.Auth.UserByUsername(context.Background(), "community")
