@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gengxin/gengxin/internal/db"
 )
 
@@ -58,7 +56,7 @@ func (s *Service) readRow(ctx context.Context, query string, args ...any) *sql.R
 // statement with its values anyway.
 func (s *Service) readQueryPlanned(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if s.db.Dialect() == db.Postgres {
-		return s.db.Read().QueryContext(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+		return s.db.Read().QueryContext(ctx, query, s.db.PlannedArgs(args...)...)
 	}
 	return s.readQuery(ctx, query, args...)
 }
@@ -66,7 +64,7 @@ func (s *Service) readQueryPlanned(ctx context.Context, query string, args ...an
 // readRowPlanned is readQueryPlanned for one row.
 func (s *Service) readRowPlanned(ctx context.Context, query string, args ...any) *sql.Row {
 	if s.db.Dialect() == db.Postgres {
-		return s.db.Read().QueryRowContext(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+		return s.db.Read().QueryRowContext(ctx, query, s.db.PlannedArgs(args...)...)
 	}
 	return s.readRow(ctx, query, args...)
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -171,6 +172,19 @@ func (d *DB) Close() error {
 		errs = append(errs, d.read.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// PlannedArgs returns args for a query that must be planned with its values
+// each time it runs. On PostgreSQL pgx would otherwise run a statement it has
+// seen a few times on a generic plan, which for skewed filters (one category
+// among many, a few states) can be far slower; the extra first argument asks
+// pgx to send the query with its values. SQLite plans every execution with
+// its values already, so args come back unchanged.
+func (d *DB) PlannedArgs(args ...any) []any {
+	if d.dialect != Postgres {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeExec}, args...)
 }
 
 // Tx runs fn in a write transaction, committing when fn returns nil and rolling

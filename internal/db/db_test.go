@@ -149,3 +149,19 @@ func TestOddPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestPlannedArgs: a query run with PlannedArgs answers as with the plain
+// arguments on both databases.
+func TestPlannedArgs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		args := d.PlannedArgs(int64(2), "x")
+		if d.Dialect() == db.SQLite && len(args) != 2 || d.Dialect() == db.Postgres && len(args) != 3 {
+			t.Fatalf("%s: %d arguments", d.Dialect(), len(args))
+		}
+		var n int64
+		var s string
+		if err := d.Read().QueryRowContext(context.Background(), `SELECT $1 + 1, $2`, args...).Scan(&n, &s); err != nil || n != 3 || s != "x" {
+			t.Fatalf("%s: %d %q %v", d.Dialect(), n, s, err)
+		}
+	})
+}
