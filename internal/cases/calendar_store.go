@@ -3,7 +3,6 @@ package cases
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -185,10 +184,8 @@ func (s *Service) putSetting(ctx context.Context, key, value, action string, aft
 		}
 		var b any
 		if before.Valid {
-			b = json.RawMessage(strconvQuote(before.String))
+			b = before.String
 		}
 		return s.log.Record(ctx, tx, audit.Change{Action: action, ObjectType: "setting", ObjectID: key, Before: b, After: after})
 	})
 }
-
-func strconvQuote(v string) string { return strconv.Quote(v) }

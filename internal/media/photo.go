@@ -16,30 +16,41 @@ import (
 	"net/http"
 )
 
-// ErrRejected: the file is not a JPEG or PNG picture within the limits.
+// ErrRejected: the file is not a JPEG or PNG picture within the limits. The
+// errors Clean returns match it with errors.Is and read as the reason alone
+// ("x.jpg is text/plain, not a JPEG or PNG picture"), so that callers can wrap
+// them in their own kind of error without a second prefix.
 var ErrRejected = errors.New("picture rejected")
+
+// rejected is a reason a picture was refused.
+type rejected struct{ reason string }
+
+func (r rejected) Error() string        { return r.reason }
+func (r rejected) Is(target error) bool { return target == ErrRejected }
+
+func reject(format string, args ...any) error { return rejected{fmt.Sprintf(format, args...)} }
 
 // Clean checks that data (named filename, for messages) is a JPEG or PNG
 // picture of at most maxPixels pixels and returns its content type and the
 // picture encoded again: upright, and without any metadata.
 func Clean(filename string, data []byte, maxPixels int) (string, []byte, error) {
 	if len(data) == 0 {
-		return "", nil, fmt.Errorf("%w: %s is empty", ErrRejected, filename)
+		return "", nil, reject("%s is empty", filename)
 	}
 	ct := http.DetectContentType(data)
 	if ct != "image/jpeg" && ct != "image/png" {
-		return "", nil, fmt.Errorf("%w: %s is %s, not a JPEG or PNG picture", ErrRejected, filename, ct)
+		return "", nil, reject("%s is %s, not a JPEG or PNG picture", filename, ct)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s cannot be read as a picture: %v", ErrRejected, filename, err)
+		return "", nil, reject("%s cannot be read as a picture: %v", filename, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
-		return "", nil, fmt.Errorf("%w: %s has %d × %d pixels, more than %d", ErrRejected, filename, cfg.Width, cfg.Height, maxPixels)
+		return "", nil, reject("%s has %d × %d pixels, more than %d", filename, cfg.Width, cfg.Height, maxPixels)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s cannot be read as a picture: %v", ErrRejected, filename, err)
+		return "", nil, reject("%s cannot be read as a picture: %v", filename, err)
 	}
 	if ct == "image/jpeg" {
 		img = Orient(img, Orientation(data))

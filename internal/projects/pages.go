@@ -2,6 +2,7 @@ package projects
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -531,27 +532,27 @@ func (h *Handlers) scopeData(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var b strings.Builder
-	b.WriteString(`{"type":"FeatureCollection","features":[`)
-	n := 0
+	type feature struct {
+		Type       string          `json:"type"`
+		Geometry   json.RawMessage `json:"geometry"`
+		Properties map[string]any  `json:"properties"`
+	}
+	features := []feature{}
 	for _, o := range objs {
-		geom := o.Geometry
-		if geom == "" {
+		geom := json.RawMessage(o.Geometry)
+		if o.Geometry == "" {
 			if o.Lon == 0 && o.Lat == 0 {
 				continue
 			}
-			geom = fmt.Sprintf(`{"type":"Point","coordinates":[%g,%g]}`, o.Lon, o.Lat)
+			geom, _ = json.Marshal(map[string]any{"type": "Point", "coordinates": []float64{o.Lon, o.Lat}})
 		}
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		n++
-		fmt.Fprintf(&b, `{"type":"Feature","geometry":%s,"properties":{"type":%q,"id":%d,"name":%q,"eligible":%t,"households":%d}}`,
-			geom, o.Type, o.ID, o.Name, o.Eligible, o.Households)
+		features = append(features, feature{Type: "Feature", Geometry: geom,
+			Properties: map[string]any{"type": o.Type, "id": o.ID, "name": o.Name, "eligible": o.Eligible, "households": o.Households}})
 	}
-	b.WriteString(`]}`)
 	w.Header().Set("Content-Type", "application/geo+json")
-	_, _ = w.Write([]byte(b.String()))
+	if err := json.NewEncoder(w).Encode(map[string]any{"type": "FeatureCollection", "features": features}); err != nil {
+		h.logger.Warn("project scope", "project_id", p.ID, "err", err)
+	}
 }
 
 // back redirects to the project page with a done message.

@@ -336,9 +336,20 @@ func scanProject(sc interface{ Scan(...any) error }) (Project, error) {
 
 // Get returns one project with its money sums and progress.
 func (s *Service) Get(ctx context.Context, id int64) (Project, error) {
-	return s.get(ctx, s.db.Read(), id)
+	p, err := s.get(ctx, s.db.Read(), id)
+	if err != nil {
+		return p, err
+	}
+	items, err := s.items(ctx, s.db.Read(), id)
+	if err != nil {
+		return p, err
+	}
+	p.ProgressPermille = RollUp(items)
+	return p, nil
 }
 
+// get reads one project row with its money sums (not its progress, which
+// Get adds) inside q.
 func (s *Service) get(ctx context.Context, q db.Querier, id int64) (Project, error) {
 	p, err := scanProject(q.QueryRowContext(ctx, `SELECT `+projectCols+projectFrom+` WHERE p.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -347,11 +358,6 @@ func (s *Service) get(ctx context.Context, q db.Querier, id int64) (Project, err
 	if err != nil {
 		return p, fmt.Errorf("project %d: %w", id, err)
 	}
-	items, err := s.items(ctx, q, id)
-	if err != nil {
-		return p, err
-	}
-	p.ProgressPermille = RollUp(items)
 	return p, nil
 }
 
